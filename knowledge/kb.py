@@ -1,0 +1,166 @@
+"""The knowledge base in memory: records from the YAML data files, statutes, parameters and vocabulary.
+
+``KnowledgeBase.from_files()`` parses and schema-checks the data files; ``validate.check()`` then proves every
+citation against the statute store.  The database (``knowledge.db``) is loaded from this object, and
+``KnowledgeBase.from_db()`` rebuilds the same object from the database for servers in production.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Iterable, TypeVar
+
+import yaml
+from pydantic import ValidationError
+
+from knowledge.parameters import ParameterTree, load_parameters
+from knowledge.schema import RECORD_TYPES, Citation, Record
+from knowledge.statutes import Law, load_statutes
+
+DATA_DIR = Path(__file__).parent / "data"
+RECORDS_DIR = DATA_DIR / "records"
+VOCAB_DIR = DATA_DIR / "vocab"
+
+R = TypeVar("R", bound=Record)
+
+
+@dataclass
+class Problem:
+    where: str  # file (and record id) the problem is in
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+class KnowledgeError(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass
+class KnowledgeBase:
+    records: dict[str, Record]
+    origins: dict[str, str]  # record id -> data file it came from
+    statutes: dict[str, Law]
+    parameters: ParameterTree
+    vocab: dict[str, dict[str, list[str]]]  # entity -> canonical value -> surface forms
+    synonym_groups: list[list[str]] = field(default_factory=list)  # words users use interchangeably
+    problems: list[Problem] = field(default_factory=list)  # schema problems found while reading
+    fingerprint: str = ""
+
+    # ---------------------------------------------------------------- construction
+    @classmethod
+    def from_files(cls, data_dir: Path = DATA_DIR, strict: bool = True) -> "KnowledgeBase":
+        records: dict[str, Record] = {}
+        origins: dict[str, str] = {}
+        problems: list[Problem] = []
+        files = sorted((data_dir / "records").rglob("*.yml"))
+        for path in files:
+            rel = path.relative_to(data_dir).as_posix()
+            for rec, problem in _read_record_file(path, rel):
+                if problem:
+                    problems.append(problem)
+                    continue
+                if rec.id in records:
+                    problems.append(Problem(f"{rel}#{rec.id}", f"duplicate id (first in {origins[rec.id]})"))
+                    continue
+                records[rec.id] = rec
+                origins[rec.id] = rel
+        vocab, groups = _read_vocab(data_dir / "vocab")
+        kb = cls(
+            records=records,
+            origins=origins,
+            statutes=load_statutes(),
+            parameters=load_parameters(data_dir / "parameters"),
+            vocab=vocab,
+            synonym_groups=groups,
+            problems=problems,
+            fingerprint=fingerprint(data_dir),
+        )
+        if strict and problems:
+            raise KnowledgeError(problems)
+        return kb
+
+    # ---------------------------------------------------------------- access
+    def of_type(self, cls: type[R]) -> list[R]:
+        return [r for r in self.records.values() if isinstance(r, cls)]
+
+    def get(self, record_id: str) -> Record:
+        return self.records[record_id]
+
+    def citation_dict(self, c: Citation) -> dict:
+        """The machine-readable citation every answer card carries."""
+        return self.citation_dict_from(c.law, c.article, c.quote)
+
+    def citation_dict_from(self, law_key: str, article: str, quote: str) -> dict:
+        law = self.statutes[law_key]
+        return {"law": law.title, "article": article, "quote": quote, "version": law.version}
+
+    def citations_of(self, record_ids: Iterable[str]) -> list[dict]:
+        seen, out = set(), []
+        for rid in record_ids:
+            for c in self.records[rid].citations:
+                key = (c.law, c.article, c.quote)
+                if key not in seen:
+                    seen.add(key)
+                    out.append(self.citation_dict(c))
+        return out
+
+    @cached_property
+    def by_type(self) -> dict[str, list[Record]]:
+        out: dict[str, list[Record]] = {}
+        for r in self.records.values():
+            out.setdefault(r.type, []).append(r)
+        return out
+
+
+def _read_record_file(path: Path, rel: str):
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        yield None, Problem(rel, f"not valid YAML: {e}")
+        return
+    if not isinstance(raw, dict) or "type" not in raw or "records" not in raw:
+        yield None, Problem(rel, "a record file needs top-level `type` and `records`")
+        return
+    cls = RECORD_TYPES.get(raw["type"])
+    if cls is None:
+        yield None, Problem(rel, f"unknown record type {raw['type']!r}; known: {sorted(RECORD_TYPES)}")
+        return
+    defaults = raw.get("defaults") or {}
+    for i, item in enumerate(raw["records"] or []):
+        rid = item.get("id", f"[{i}]") if isinstance(item, dict) else f"[{i}]"
+        if not isinstance(item, dict):
+            yield None, Problem(f"{rel}#{rid}", "record is not a mapping")
+            continue
+        try:
+            yield cls(**{**defaults, **item}), None
+        except ValidationError as e:
+            msgs = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in e.errors())
+            yield None, Problem(f"{rel}#{rid}", msgs)
+
+
+def _read_vocab(vocab_dir: Path) -> tuple[dict[str, dict[str, list[str]]], list[list[str]]]:
+    vocab: dict[str, dict[str, list[str]]] = {}
+    groups: list[list[str]] = []
+    for path in sorted(vocab_dir.glob("*.yml")):
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        groups.extend([str(w) for w in g] for g in raw.get("groups") or [])
+        for entity, values in (raw.get("entities") or {}).items():
+            slot = vocab.setdefault(entity, {})
+            for canonical, forms in values.items():
+                slot.setdefault(str(canonical), []).extend(str(f) for f in (forms or []))
+    return vocab, groups
+
+
+def fingerprint(data_dir: Path = DATA_DIR) -> str:
+    """Hash of every data file: the loader skips a reload, and training is skipped, when it is unchanged."""
+    h = hashlib.sha256()
+    for path in sorted(p for p in data_dir.rglob("*") if p.is_file()):
+        h.update(path.relative_to(data_dir).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
