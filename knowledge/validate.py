@@ -61,6 +61,10 @@ def _type_checks(kb: KnowledgeBase, rec, where: str) -> list[Problem]:
             problems.append(Problem(where, "penalty is not verbatim from a penalty-role citation's article"))
         if len(set(rec.examples)) < 3:
             problems.append(Problem(where, "needs at least three distinct example questions"))
+        known = kb.vocab.get("industry", {})
+        for ind in rec.industries:
+            if ind not in known:
+                problems.append(Problem(where, f"industry {ind!r} is not a canonical name in vocab/industries.yml"))
     if isinstance(rec, CriminalRisk) and not any(rec.penalty_summary in t for t in _cited_texts(kb, rec)):
         problems.append(Problem(where, "penalty_summary is not verbatim from a cited article"))
     if isinstance(rec, FeeReliefRule) and not any(rec.ground in t for t in _cited_texts(kb, rec)):
