@@ -97,6 +97,7 @@ def load(kb: KnowledgeBase, engine: Engine, force: bool = False) -> bool:
         s.add(MetaRow(key="fingerprint", value=kb.fingerprint))
         s.add(MetaRow(key="vocab", value=json.dumps(kb.vocab, ensure_ascii=False)))
         s.add(MetaRow(key="synonym_groups", value=json.dumps(kb.synonym_groups, ensure_ascii=False)))
+        s.add(MetaRow(key="region_parents", value=json.dumps(kb.region_parents, ensure_ascii=False)))
     return True
 
 
@@ -135,5 +136,6 @@ def from_db(engine: Engine) -> KnowledgeBase:
         parameters=ParameterTree(params),
         vocab=json.loads(meta.get("vocab", "{}")),
         synonym_groups=json.loads(meta.get("synonym_groups", "[]")),
+        region_parents=json.loads(meta.get("region_parents", "{}")),
         fingerprint=meta["fingerprint"],
     )

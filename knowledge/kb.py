@@ -49,6 +49,7 @@ class KnowledgeBase:
     parameters: ParameterTree
     vocab: dict[str, dict[str, list[str]]]  # entity -> canonical value -> surface forms
     synonym_groups: list[list[str]] = field(default_factory=list)  # words users use interchangeably
+    region_parents: dict[str, str] = field(default_factory=dict)  # 柳州市 -> 广西 -> 全国
     problems: list[Problem] = field(default_factory=list)  # schema problems found while reading
     fingerprint: str = ""
 
@@ -70,7 +71,7 @@ class KnowledgeBase:
                     continue
                 records[rec.id] = rec
                 origins[rec.id] = rel
-        vocab, groups = _read_vocab(data_dir / "vocab")
+        vocab, groups, parents = _read_vocab(data_dir / "vocab")
         kb = cls(
             records=records,
             origins=origins,
@@ -78,6 +79,7 @@ class KnowledgeBase:
             parameters=load_parameters(data_dir / "parameters"),
             vocab=vocab,
             synonym_groups=groups,
+            region_parents=parents,
             problems=problems,
             fingerprint=fingerprint(data_dir),
         )
@@ -109,6 +111,14 @@ class KnowledgeBase:
                     seen.add(key)
                     out.append(self.citation_dict(c))
         return out
+
+    def region_chain(self, region: str) -> list[str]:
+        """The region and every region containing it: 长洲区 → 梧州市 → 广西 → 全国."""
+        chain, seen = [region], {region}
+        while chain[-1] in self.region_parents and self.region_parents[chain[-1]] not in seen:
+            chain.append(self.region_parents[chain[-1]])
+            seen.add(chain[-1])
+        return chain
 
     @cached_property
     def by_type(self) -> dict[str, list[Record]]:
@@ -144,17 +154,19 @@ def _read_record_file(path: Path, rel: str):
             yield None, Problem(f"{rel}#{rid}", msgs)
 
 
-def _read_vocab(vocab_dir: Path) -> tuple[dict[str, dict[str, list[str]]], list[list[str]]]:
+def _read_vocab(vocab_dir: Path):
     vocab: dict[str, dict[str, list[str]]] = {}
     groups: list[list[str]] = []
+    parents: dict[str, str] = {}
     for path in sorted(vocab_dir.glob("*.yml")):
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        parents.update({str(k): str(v) for k, v in (raw.get("parents") or {}).items()})
         groups.extend([str(w) for w in g] for g in raw.get("groups") or [])
         for entity, values in (raw.get("entities") or {}).items():
             slot = vocab.setdefault(entity, {})
             for canonical, forms in values.items():
                 slot.setdefault(str(canonical), []).extend(str(f) for f in (forms or []))
-    return vocab, groups
+    return vocab, groups, parents
 
 
 def fingerprint(data_dir: Path = DATA_DIR) -> str:

@@ -7,7 +7,7 @@ vendored texts still hash to what the manifest recorded.
 from __future__ import annotations
 
 from knowledge.kb import KnowledgeBase, Problem
-from knowledge.schema import ComplianceItem, CriminalRisk, ExemptionRule, FeeReliefRule
+from knowledge.schema import ComplianceItem, CriminalRisk, ExemptionRule, FeeReliefRule, MediationChannel
 from knowledge.statutes import TEXTS_DIR, sha256
 
 
@@ -65,10 +65,21 @@ def _type_checks(kb: KnowledgeBase, rec, where: str) -> list[Problem]:
         for ind in rec.industries:
             if ind not in known:
                 problems.append(Problem(where, f"industry {ind!r} is not a canonical name in vocab/industries.yml"))
-    if isinstance(rec, CriminalRisk) and not any(rec.penalty_summary in t for t in _cited_texts(kb, rec)):
-        problems.append(Problem(where, "penalty_summary is not verbatim from a cited article"))
+    if isinstance(rec, CriminalRisk):
+        if not any(rec.penalty_summary in t for t in _cited_texts(kb, rec)):
+            problems.append(Problem(where, "penalty_summary is not verbatim from a cited article"))
+        for ind in rec.industries:
+            if ind not in kb.vocab.get("industry", {}):
+                problems.append(Problem(where, f"industry {ind!r} is not a canonical name in vocab/industries.yml"))
     if isinstance(rec, FeeReliefRule) and not any(rec.ground in t for t in _cited_texts(kb, rec)):
         problems.append(Problem(where, "ground is not verbatim from a cited article"))
+    if isinstance(rec, MediationChannel):
+        for tag in rec.dispute_types:
+            if tag not in kb.vocab.get("dispute_type", {}):
+                problems.append(Problem(where, f"dispute type {tag!r} is not canonical in vocab/disputes.yml"))
+        for region in rec.regions:
+            if region not in kb.vocab.get("region", {}):
+                problems.append(Problem(where, f"region {region!r} is not canonical in vocab/regions.yml"))
     if isinstance(rec, ExemptionRule):
         for target in rec.applies_to:
             if target not in kb.records and target not in kb.statutes:
