@@ -151,3 +151,45 @@ class BM25Baseline:
             for i in order
             if scores[i] > 0
         ]
+
+
+# Confidence of a retrieval answer: below MIN_SCORE nothing fits well enough to answer; when the runner-up is
+# within MARGIN of the best, the user is shown both ("did you mean") instead of a guess.
+MIN_SCORE = 0.45
+MARGIN = 0.08
+
+
+@dataclass(frozen=True)
+class Resolution:
+    best: Hit | None
+    candidates: tuple[Hit, ...]
+    confident: bool
+
+
+def resolve(
+    searcher: Searcher,
+    query: str,
+    types: Sequence[str] | None = None,
+    hint_ids: Sequence[str] = (),
+    domain: str | None = None,
+    industry: str | None = None,
+) -> Resolution:
+    """The record a question is about, or the close candidates when it is ambiguous."""
+    hits = searcher.search(query, k=6, types=types, domain=domain, industry=industry)
+    if hint_ids:
+        # an entity the NLU recognised names the record outright: it goes first
+        hinted = [h for h in hits if h.record_id in hint_ids]
+        missing = [i for i in hint_ids if i not in {h.record_id for h in hits} and i in searcher.kb.records]
+        top = hits[0].score if hits else 1.0
+        extra = [Hit(i, searcher.kb.records[i].type, searcher.kb.records[i].title, top, ("entity",)) for i in missing]
+        hits = hinted + extra + [h for h in hits if h.record_id not in hint_ids]
+        if types:
+            hits = [h for h in hits if h.type in types]
+        if hits and (len(hint_ids) == 1 or len(hinted) + len(extra) == 1):
+            return Resolution(hits[0], tuple(hits[:3]), True)
+    if not hits or hits[0].score < MIN_SCORE:
+        return Resolution(None, tuple(hits[:3]), False)
+    best = hits[0]
+    runner_up = hits[1].score if len(hits) > 1 else 0.0
+    confident = best.score - runner_up >= MARGIN or (bool(best.matched) and not (len(hits) > 1 and hits[1].matched))
+    return Resolution(best, tuple(hits[:3]), confident)

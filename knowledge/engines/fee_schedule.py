@@ -302,3 +302,8 @@ def _range(lo: Decimal, hi: Decimal) -> str:
 
 def describe(result: FeeResult) -> str:
     return _range(result.fee_min, result.fee_max)
+
+
+def describe_full(result: FeeResult) -> str:
+    """The fee before reductions."""
+    return _range(result.full_min, result.full_max)

@@ -1,0 +1,82 @@
+# 合规通 — two commands on a fresh machine:  make run   |   make test
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+INSTALLED := $(VENV)/.installed
+export PYTHONHASHSEED := 0
+export TF_CPP_MIN_LOG_LEVEL := 2
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export RASA_TELEMETRY_ENABLED := false
+export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
+export TRACKER_SQLITE_PATH ?= $(CURDIR)/var/tracker.db
+
+.PHONY: help install kb nlu model run test lint validate unit e2e browser-deps rasa-validate rasa-test bench clean
+
+help:
+	@echo "make run    install, load the knowledge base, train if stale, start everything (Ctrl-C stops)"
+	@echo "make test   everything CI checks"
+	@echo "make bench  benchmarks (figures into bench/results/)"
+
+# ---------------------------------------------------------------- set-up
+$(INSTALLED): requirements/lock.txt pyproject.toml
+	@test -x $(PY) || { P=$$(.ci/find-python310) && "$$P" -m venv $(VENV); }
+	$(PY) -m pip install -q --upgrade "pip<24.1" wheel setuptools
+	$(PY) -m pip install -q -r requirements/lock.txt
+	$(PY) -m pip install -q --no-deps -e .
+	@touch $@
+
+install: $(INSTALLED)
+
+var/run.env:
+	@mkdir -p var
+	@echo "RASA_TOKEN=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(24))')" > $@
+	@echo "WEB_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(32))')" >> $@
+
+kb: install
+	$(PY) -m knowledge load
+
+nlu: install
+	$(PY) -m bot.nlu.generate
+
+model: install nlu
+	$(PY) -m bot.model ensure
+
+run: install var/run.env kb model
+	@echo "starting Rasa (loopback), the action server (loopback) and the web front ..."
+	$(VENV)/bin/honcho start -f Procfile -e var/run.env
+
+# ---------------------------------------------------------------- checks
+lint: install
+	$(VENV)/bin/ruff check knowledge bot actions tests bench
+
+validate: install
+	$(PY) -m knowledge validate
+
+browser-deps:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
+
+rasa-validate: install nlu
+	$(RASA) data validate --config config.yml --domain bot/domain --data data --fail-on-warnings
+
+unit: install nlu
+	$(PY) -m pytest -q -m "not e2e and not browser and not production"; s=$$?; [ $$s -eq 0 ] || { [ $$s -eq 5 ] && echo "pytest collected no tests"; exit 1; }
+
+e2e: install model browser-deps
+	$(PY) -m pytest -q -m "e2e or browser or production"; s=$$?; [ $$s -eq 0 ] || { [ $$s -eq 5 ] && echo "pytest collected no tests"; exit 1; }
+
+rasa-test: model
+	$(RASA) test nlu --model models --nlu tests/nlu --out results/nlu
+	$(PY) -m bench.report_nlu results/nlu
+	$(RASA) test core --model models --stories tests/stories --out results/core --fail-on-prediction-errors
+
+test: lint validate rasa-validate unit model rasa-test e2e
+	@echo "make test: all checks passed"
+
+bench: install model
+	$(PY) -m bench.run
+
+clean:
+	rm -rf models results var .pytest_cache

@@ -1,0 +1,104 @@
+"""Answer cards: the text a user reads and the machine-readable ``custom`` every knowledge answer carries.
+
+``custom`` = {"topic", "kb_ids", "citations": [{"law", "article", "quote", "version"}], "title", ...}.
+Renderers (widget, WeChat, staff console) and tests read it; the text repeats the legal basis in words so that
+a plain-text channel still states it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.kb import get_kb
+from knowledge.parameters import Reference
+
+DISCLAIMER = "以上为合规指引，仅供参考，不构成法律意见；具体以主管部门、法院的认定为准。"
+TOPICS = {
+    "compliance", "first_violation", "litigation_fee", "fee_relief", "mediation", "credit_repair",
+    "criminal_risk", "litigation_info", "handoff", "out_of_scope", "smalltalk",
+}
+
+
+@dataclass
+class Card:
+    topic: str
+    title: str
+    body: list[str]
+    kb_ids: list[str] = field(default_factory=list)
+    citations: list[dict] = field(default_factory=list)
+    buttons: list[dict] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    disclaimer: bool = True
+
+    def __post_init__(self) -> None:
+        if self.topic not in TOPICS:
+            raise ValueError(f"unknown topic {self.topic}")
+
+    def text(self) -> str:
+        parts = [f"【{self.title}】", *[b for b in self.body if b]]
+        if self.citations:
+            parts.append("法律依据：" + basis_line(self.citations))
+        if self.disclaimer:
+            parts.append(DISCLAIMER)
+        return "\n".join(parts)
+
+    def custom(self) -> dict:
+        out = {"topic": self.topic, "kb_ids": self.kb_ids, "citations": self.citations, "title": self.title}
+        if self.data:
+            out["data"] = self.data
+        return out
+
+    def send(self, dispatcher: CollectingDispatcher) -> list:
+        dispatcher.utter_message(text=self.text(), buttons=self.buttons or None, json_message=self.custom())
+        return [SlotSet("last_answer", {"topic": self.topic, "kb_ids": self.kb_ids, "title": self.title,
+                                        "citations": self.citations})]
+
+
+def basis_line(citations: Iterable[dict]) -> str:
+    """《中华人民共和国食品安全法》第三十四条、第一百二十四条（2021-04-29）；《…》…"""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for c in citations:
+        arts = grouped.setdefault((c["law"], c["version"]), [])
+        if c["article"] not in arts:
+            arts.append(c["article"])
+    return "；".join(f"《{law}》{'、'.join(arts)}（{version}版）" for (law, version), arts in grouped.items())
+
+
+def citations_for(record_ids: Iterable[str], roles: set[str] | None = None) -> list[dict]:
+    kb = get_kb()
+    out, seen = [], set()
+    for rid in record_ids:
+        for c in kb.records[rid].citations:
+            if roles and c.role not in roles:
+                continue
+            key = (c.law, c.article, c.quote)
+            if key not in seen:
+                seen.add(key)
+                out.append(kb.citation_dict(c))
+    return out
+
+
+def citations_from_references(refs: Iterable[Reference]) -> list[dict]:
+    kb = get_kb()
+    out, seen = [], set()
+    for r in refs:
+        key = (r.law, r.article, r.quote)
+        if key not in seen:
+            seen.add(key)
+            out.append(kb.citation_dict_from(r.law, r.article, r.quote))
+    return out
+
+
+def button(title: str, intent: str, **entities: Any) -> dict:
+    """A quick reply: users see the title; the payload (never shown) carries the intent and entities."""
+    import json
+
+    payload = f"/{intent}" + (json.dumps(entities, ensure_ascii=False) if entities else "")
+    return {"title": title, "payload": payload}
+
+
+def numbered(items: Iterable[str]) -> list[str]:
+    return [f"{i}. {s}" for i, s in enumerate(items, 1)]

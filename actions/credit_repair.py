@@ -1,0 +1,68 @@
+"""Credit repair: getting off 失信被执行人 / 限高 / 经营异常名录 / 行政处罚公示."""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.cards import Card, button, citations_for, numbered
+from actions.common import first_entity, latest_text
+from actions.kb import get_kb, get_searcher
+from knowledge.engines.credit_repair import ISSUES, plan_repair
+from knowledge.schema import CreditRepairProcedure
+
+
+def render_procedure(p: CreditRepairProcedure) -> list[str]:
+    body = [f"▍{p.title}", f"适用情形：{p.situation}", "条件："]
+    body += numbered(p.conditions)
+    body.append("怎么办：")
+    body += numbered(p.steps)
+    body += [f"办理机关：{p.authority}", f"结果：{p.outcome}"]
+    body += [f"注意：{c}" for c in p.caveats]
+    return body
+
+
+class ActionCreditRepair(Action):
+    def name(self) -> str:
+        return "action_credit_repair"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        kb = get_kb()
+        issue = first_entity(tracker, "credit_issue") or tracker.get_slot("credit_issue")
+        picked = first_entity(tracker, "kb_id")
+        question = latest_text(tracker)
+        if picked in kb.records and isinstance(kb.records[picked], CreditRepairProcedure):
+            chosen = [kb.records[picked]]
+        elif issue in ISSUES:
+            procs = plan_repair(kb, issue).procedures
+            hits = get_searcher().search(question, k=len(procs) + 3, types=["credit_repair"]) if question else []
+            rank = {h.record_id: i for i, h in enumerate(hits)}
+            procs.sort(key=lambda p: rank.get(p.id, 99))
+            chosen = procs[:2]
+        else:
+            hits = get_searcher().search(question, k=3, types=["credit_repair"]) if question else []
+            if hits and hits[0].score >= 0.6:
+                chosen = [kb.records[hits[0].record_id]]
+            else:
+                return Card(
+                    topic="credit_repair",
+                    title="信用修复：您遇到的是哪种情况？",
+                    body=["不同名单的修复途径不同，请选择："],
+                    buttons=[button(i, "ask_credit_repair", credit_issue=i) for i in ISSUES],
+                    disclaimer=False,
+                ).send(dispatcher)
+        body: list[str] = []
+        for p in chosen:
+            body += render_procedure(p)
+        others = [p for p in plan_repair(kb, chosen[0].issue).procedures if p not in chosen]
+        ids = [p.id for p in chosen]
+        return Card(
+            topic="credit_repair",
+            title=f"信用修复：{chosen[0].issue}",
+            body=body,
+            kb_ids=ids,
+            citations=citations_for(ids),
+            buttons=[button(p.title, "ask_credit_repair", kb_id=p.id) for p in others[:3]]
+            + [button("转人工", "handoff")],
+        ).send(dispatcher)

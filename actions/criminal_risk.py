@@ -1,0 +1,77 @@
+"""Criminal-risk questions: which 刑法 articles hit a business, what to avoid."""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.cards import Card, button, citations_for, numbered
+from actions.common import entity_values, first_entity, latest_text
+from actions.kb import get_kb, get_searcher
+from knowledge.schema import CriminalRisk
+
+SEED_AREAS = ("安全生产", "环境保护", "税收", "职务侵占")  # the Beihai notice's four areas (seed 003 #8)
+
+
+def render_risk(r: CriminalRisk) -> list[str]:
+    body = [f"▍{r.crime}（{r.area}）", "常见行为：" + "；".join(r.behaviours[:4]), f"刑罚：{r.penalty_summary}",
+            "怎么防范："]
+    body += numbered(r.prevention)
+    return body
+
+
+class ActionCriminalRisk(Action):
+    def name(self) -> str:
+        return "action_criminal_risk"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        kb = get_kb()
+        risks = kb.of_type(CriminalRisk)
+        picked = first_entity(tracker, "kb_id")
+        named = [v for v in entity_values(tracker, "criminal_risk") if v in kb.records]
+        area = first_entity(tracker, "risk_area")
+        industry = first_entity(tracker, "industry")
+        question = latest_text(tracker)
+        chosen: list[CriminalRisk] = []
+        if picked in kb.records and isinstance(kb.records[picked], CriminalRisk):
+            chosen = [kb.records[picked]]
+        elif named:
+            chosen = [kb.records[i] for i in named[:2]]
+        elif question:
+            hits = get_searcher().search(question, k=3, types=["criminal_risk"])
+            if hits and hits[0].score >= 0.7:
+                chosen = [kb.records[hits[0].record_id]]
+        if not chosen and area:
+            chosen = [r for r in risks if r.area == area][:2]
+        if chosen:
+            ids = [r.id for r in chosen]
+            body = [line for r in chosen for line in render_risk(r)]
+            related = [rid for r in chosen for rid in r.related if rid in kb.records][:3]
+            return Card(
+                topic="criminal_risk",
+                title="刑事风险提示：" + "、".join(r.crime for r in chosen),
+                body=body,
+                kb_ids=ids,
+                citations=citations_for(ids),
+                buttons=[button(kb.records[i].title, "ask_compliance", kb_id=i) for i in related]
+                + [button("其他刑事风险", "ask_criminal_risk"), button("转人工", "handoff")],
+            ).send(dispatcher)
+        pool = [r for r in risks if industry in r.industries or "全部行业" in r.industries] if industry else risks
+        by_area: dict[str, list[CriminalRisk]] = {}
+        for r in pool:
+            by_area.setdefault(r.area, []).append(r)
+        areas = sorted(by_area, key=lambda a: (a not in SEED_AREAS, SEED_AREAS.index(a) if a in SEED_AREAS else 0, a))
+        body = ["企业经营中常见的刑事法律风险（参照北海市《企业常见刑事法律风险提示书》涉及的安全生产、环境保护、税收、"
+                "职务侵占等领域）" + (f"，与{industry}相关的：" if industry else "：")]
+        body += [f"· {a}：" + "、".join(r.crime for r in by_area[a]) for a in areas]
+        body.append("点选一项看具体行为、刑罚和防范办法。")
+        shown = [by_area[a][0] for a in areas[:6]]
+        return Card(
+            topic="criminal_risk",
+            title="企业常见刑事法律风险",
+            body=body,
+            kb_ids=[r.id for r in pool],
+            citations=citations_for([r.id for r in shown]),
+            buttons=[button(r.crime, "ask_criminal_risk", kb_id=r.id) for r in shown],
+        ).send(dispatcher)

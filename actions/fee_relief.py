@@ -1,0 +1,73 @@
+"""Litigation-fee relief (form): natural person or enterprise, circumstances → 缓交/减交/免交."""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.cards import Card, button, citations_for, numbered
+from actions.kb import get_kb
+from knowledge.engines.fee_relief import PARTY_TYPES, evaluate
+
+PARTY = {"natural_person": "个人（自然人）", "enterprise": "企业/个体户", "organisation": "社会组织"}
+
+
+class ValidateReliefForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_relief_form"
+
+    def validate_party_type(self, value, dispatcher, tracker, domain) -> dict:
+        return {"party_type": value if value in PARTY_TYPES else None}
+
+    def validate_circumstance(self, value, dispatcher, tracker, domain) -> dict:
+        values = value if isinstance(value, list) else [value]
+        values = [v for v in values if isinstance(v, str) and v]
+        return {"circumstance": values or None}
+
+
+class ActionReliefAnswer(Action):
+    def name(self) -> str:
+        return "action_relief_answer"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
+        kb = get_kb()
+        party = tracker.get_slot("party_type") or "natural_person"
+        circumstances = [c for c in (tracker.get_slot("circumstance") or []) if c != "none"]
+        if not circumstances:
+            # no specific ground named: only the "确有困难的其他情形" grounds can be claimed
+            circumstances = ["funds_shortage"] if party != "natural_person" else ["other_hardship"]
+        result = evaluate(kb, party, circumstances)
+        body = [f"申请人：{PARTY[party]}"]
+        if result.eligible:
+            body.append("可以申请：" + "、".join(result.reliefs))
+            for rule in result.eligible:
+                how = "法院应当准予" if rule.mandatory else "由法院审查决定"
+                body.append(f"· {rule.relief}：{rule.ground}（{how}）")
+        else:
+            body.append("按您描述的情况，没有对应的法定缓交、减交、免交情形；确有困难的仍可提出申请并说明理由。")
+        body += result.notes
+        for g in result.guides:
+            if g.aspect in ("materials", "timing", "enterprise"):
+                body.append(f"{g.title}：{g.text}")
+        body.append("去哪里申请：在起诉或上诉时向受理案件的人民法院提交，可通过法院诉讼服务中心或其线上诉讼服务平台办理。")
+        ids = result.record_ids
+        return Card(
+            topic="fee_relief",
+            title="诉讼费缓交、减交、免交" + ("：可以申请" + "、".join(result.reliefs) if result.reliefs else ""),
+            body=body,
+            kb_ids=ids,
+            citations=citations_for(ids) + _param_citations(kb),
+            buttons=[button("诉讼费是多少", "ask_litigation_fee"), button("重新判断", "restart_form", form="relief_form"),
+                     button("转人工", "handoff")],
+            data={"reliefs": result.reliefs, "party_type": party, "waiver_excluded": result.waiver_excluded},
+        ).send(dispatcher)
+
+
+def _param_citations(kb) -> list[dict]:
+    refs = kb.parameters["fee_relief.waiver_natural_persons_only"].references + kb.parameters[
+        "fee_relief.reduction_min_ratio"].references
+    return [kb.citation_dict_from(r.law, r.article, r.quote) for r in refs]
+
+
+__all__ = ["ValidateReliefForm", "ActionReliefAnswer", "numbered"]

@@ -1,0 +1,41 @@
+"""JSON API for the widget and integrations: POST /api/messages (Rasa REST-channel format)."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.web.conversation import UNAVAILABLE, handle_turn
+from bot.web.rasa_client import RasaUnavailable
+from bot.web.validation import BadInput, clean_sender, clean_text, error, read_json
+
+routes = web.RouteTableDef()
+
+
+@routes.post("/api/messages")
+async def post_message(request: web.Request) -> web.Response:
+    app = request.app
+    settings = app["settings"]
+    try:
+        body = await read_json(request, settings.max_text_bytes + 1024)
+        sender = clean_sender(body.get("sender"))
+        text = clean_text(body.get("message"), settings.max_text_bytes)
+    except BadInput as e:
+        return error(e.status, e.message)
+    allowed, wait = app["ratelimit"].allow(sender)
+    if not allowed:
+        return web.json_response({"error": "发送太频繁，请稍后再试", "retry_after": round(wait, 1)}, status=429,
+                                 headers={"Retry-After": str(max(1, int(wait + 0.5)))})
+    metadata = {"channel": body.get("channel") if body.get("channel") in ("widget", "api") else "api"}
+    try:
+        messages = await handle_turn(app["rasa"], sender, text, metadata)
+    except RasaUnavailable:
+        return error(503, UNAVAILABLE)
+    for hook in app.get("turn_hooks", []):
+        await hook(sender, text, messages)
+    return web.json_response(messages)
+
+
+@routes.get("/healthz")
+async def healthz(request: web.Request) -> web.Response:
+    replicas = await request.app["rasa"].healthy()
+    ok = any(replicas.values())
+    return web.json_response({"ok": ok, "rasa": replicas}, status=200 if ok else 503)

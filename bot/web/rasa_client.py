@@ -1,0 +1,123 @@
+"""Talking to the Rasa replicas: one sender always goes to the same replica (rendezvous hashing), so its
+turns are processed in order by one process; only the senders of a replica that stops answering move.
+
+RedisLockStore alone does not make two replicas safe for one conversation (upstream rasa#9213), hence the
+sticky routing here, with the lock store as the second guard.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import structlog
+
+logger = structlog.get_logger()
+RETRY_DEAD_AFTER = 10.0  # seconds a failed replica is skipped before it is tried again
+
+
+class RasaUnavailable(Exception):
+    pass
+
+
+@dataclass
+class Replica:
+    url: str
+    dead_until: float = 0.0
+
+    @property
+    def alive(self) -> bool:
+        return time.monotonic() >= self.dead_until
+
+
+def _weight(sender: str, url: str) -> int:
+    return int.from_bytes(hashlib.blake2b(f"{url}|{sender}".encode(), digest_size=8).digest(), "big")
+
+
+class RasaClient:
+    def __init__(self, urls: list[str], token: str = "", timeout: float = 30.0):
+        if not urls:
+            raise ValueError("at least one Rasa URL is required")
+        self.replicas = [Replica(u) for u in urls]
+        self.token = token
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=self.timeout)
+        return self._session
+
+    async def close(self) -> None:
+        if self._session and not self._session.closed:
+            await self._session.close()
+
+    def order(self, sender: str) -> list[Replica]:
+        """Replicas for ``sender``, preferred first; live ones before ones marked dead."""
+        ranked = sorted(self.replicas, key=lambda r: _weight(sender, r.url), reverse=True)
+        return [r for r in ranked if r.alive] + [r for r in ranked if not r.alive]
+
+    def _params(self) -> dict:
+        return {"token": self.token} if self.token else {}
+
+    async def send(self, sender: str, text: str, metadata: dict | None = None) -> list[dict]:
+        body = {"sender": sender, "message": text, "metadata": metadata or {}}
+        last_error: Exception | None = None
+        for replica in self.order(sender):
+            try:
+                s = await self.session()
+                async with s.post(f"{replica.url}/webhooks/card/webhook", json=body) as resp:
+                    if resp.status >= 500:
+                        raise RasaUnavailable(f"{replica.url} answered {resp.status}")
+                    if resp.status == 400:
+                        return []
+                    return await resp.json()
+            except (aiohttp.ClientConnectionError, asyncio.TimeoutError, RasaUnavailable) as e:
+                # connection refused / reset before an answer: the turn was not processed, so another replica
+                # may take it; the tracker store is shared
+                replica.dead_until = time.monotonic() + RETRY_DEAD_AFTER
+                last_error = e
+                logger.warning("rasa.replica.failed", url=replica.url, error=str(e))
+        raise RasaUnavailable(str(last_error))
+
+    async def _api(self, method: str, sender: str, path: str, params: dict | None = None, **kw) -> Any:
+        last_error: Exception | None = None
+        for replica in self.order(sender):
+            try:
+                s = await self.session()
+                async with s.request(method, f"{replica.url}{path}", params={**self._params(), **(params or {})},
+                                     **kw) as resp:
+                    if resp.status >= 500:
+                        raise RasaUnavailable(f"{replica.url} answered {resp.status}")
+                    resp.raise_for_status()
+                    return await resp.json()
+            except (aiohttp.ClientConnectionError, asyncio.TimeoutError, RasaUnavailable) as e:
+                replica.dead_until = time.monotonic() + RETRY_DEAD_AFTER
+                last_error = e
+        raise RasaUnavailable(str(last_error))
+
+    async def tracker(self, sender: str) -> dict:
+        from urllib.parse import quote
+
+        return await self._api("GET", sender, f"/conversations/{quote(sender, safe='')}/tracker",
+                               params={"include_events": "ALL"})
+
+    async def append_events(self, sender: str, events: list[dict]) -> dict:
+        from urllib.parse import quote
+
+        return await self._api("POST", sender, f"/conversations/{quote(sender, safe='')}/tracker/events",
+                               json=events)
+
+    async def healthy(self) -> dict[str, bool]:
+        out = {}
+        s = await self.session()
+        for r in self.replicas:
+            try:
+                async with s.get(f"{r.url}/", timeout=aiohttp.ClientTimeout(total=3)) as resp:
+                    out[r.url] = resp.status == 200
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                out[r.url] = False
+        return out

@@ -1,0 +1,56 @@
+"""Input checks shared by every public endpoint: a clear message for bad input, never a stack trace."""
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+
+from aiohttp import web
+
+SENDER_RE = re.compile(r"^[A-Za-z0-9_.:@\-]{1,128}$")
+
+
+def error(status: int, message: str, **extra) -> web.Response:
+    return web.json_response({"error": message, **extra}, status=status)
+
+
+class BadInput(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+async def read_json(request: web.Request, max_bytes: int) -> dict:
+    if request.content_type != "application/json":
+        raise BadInput(415, "请求体必须是 JSON（Content-Type: application/json）")
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise BadInput(413, f"请求过大：上限 {max_bytes} 字节")
+    raw = await request.content.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise BadInput(413, f"请求过大：上限 {max_bytes} 字节")
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise BadInput(400, "请求体不是合法的 JSON") from None
+    if not isinstance(body, dict):
+        raise BadInput(400, "请求体必须是 JSON 对象")
+    return body
+
+
+def clean_text(value, max_bytes: int, field: str = "message") -> str:
+    if not isinstance(value, str):
+        raise BadInput(400, f"{field} 必须是字符串")
+    # control characters (except newline/tab) carry no meaning for the assistant
+    text = "".join(ch for ch in value if ch in "\n\t" or unicodedata.category(ch)[0] != "C").strip()
+    if not text:
+        raise BadInput(400, f"{field} 不能为空")
+    if len(text.encode("utf-8")) > max_bytes:
+        raise BadInput(413, f"{field} 过长：上限 {max_bytes} 字节（约 {max_bytes // 3} 个汉字）")
+    return text
+
+
+def clean_sender(value) -> str:
+    if not isinstance(value, str) or not SENDER_RE.match(value):
+        raise BadInput(400, "sender 必须是 1–128 位的字母、数字或 _.:@- 字符")
+    return value
