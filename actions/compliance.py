@@ -84,6 +84,7 @@ def no_match(topic: str) -> Card:
             "或按领域浏览常见违法行为；也可以转人工，或拨打12345政务服务便民热线咨询主管部门。"
         ],
         buttons=[button(d, "browse_compliance", domain=d) for d in DOMAINS] + [button("转人工", "handoff")],
+        data={"unanswered": True},
         disclaimer=False,
     )
 

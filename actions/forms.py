@@ -78,8 +78,9 @@ class ActionRestartForm(Action):
         return "action_restart_form"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
-        from actions.common import first_entity
         from rasa_sdk.events import FollowupAction
+
+        from actions.common import first_entity
 
         form = first_entity(tracker, "form")
         if form not in self.FORM_SLOTS:

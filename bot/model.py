@@ -65,4 +65,4 @@ if __name__ == "__main__":
     elif command in ("ensure", "train"):
         train(force=command == "train")
     else:
-        sys.exit(f"usage: python -m bot.model [ensure|train|fingerprint]")
+        sys.exit("usage: python -m bot.model [ensure|train|fingerprint]")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import structlog
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -23,11 +24,11 @@ MESSAGE_KEYS = ("text", "buttons", "image", "attachment", "custom")
 
 class CardCollectingOutputChannel(CollectingOutputChannel):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "card"
 
-    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
-        out: Dict[Text, Any] = {"recipient_id": recipient_id}
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        out: dict[str, Any] = {"recipient_id": recipient_id}
         if message.get("quick_replies") and not message.get("buttons"):
             message["buttons"] = message["quick_replies"]
         for key in MESSAGE_KEYS:
@@ -39,7 +40,7 @@ class CardCollectingOutputChannel(CollectingOutputChannel):
 
 class CardRestInput(InputChannel):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "card"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -57,7 +58,7 @@ class CardRestInput(InputChannel):
             text = body.get("message")
             if not isinstance(sender, str) or not sender or not isinstance(text, str):
                 return response.json({"error": "sender and message (strings) are required"}, status=400)
-            metadata: Optional[Dict[Text, Any]] = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
+            metadata: dict[str, Any] | None = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
             collector = CardCollectingOutputChannel()
             try:
                 await on_new_message(UserMessage(text, collector, sender, input_channel="card", metadata=metadata))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 import rasa.shared.utils.io
 import spacy
@@ -76,15 +76,15 @@ _NON_LITERAL = {
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=True)
 class KnowledgeEntityExtractor(GraphComponent, EntityExtractorMixin):
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {"extract_amounts": True}
 
     def __init__(
         self,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        patterns: Optional[List[Dict[Text, Text]]] = None,
+        patterns: list[dict[str, str]] | None = None,
     ) -> None:
         self._config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
@@ -95,11 +95,11 @@ class KnowledgeEntityExtractor(GraphComponent, EntityExtractorMixin):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "KnowledgeEntityExtractor":
+    ) -> KnowledgeEntityExtractor:
         return cls(config, model_storage, resource)
 
     def _build_matcher(self) -> None:
@@ -125,12 +125,12 @@ class KnowledgeEntityExtractor(GraphComponent, EntityExtractorMixin):
     @classmethod
     def load(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "KnowledgeEntityExtractor":
+    ) -> KnowledgeEntityExtractor:
         try:
             with model_storage.read_from(resource) as model_path:
                 patterns = rasa.shared.utils.io.read_json_file(model_path / PATTERNS_FILE)
@@ -168,7 +168,7 @@ class KnowledgeEntityExtractor(GraphComponent, EntityExtractorMixin):
         entities.sort(key=lambda e: (e["start"], e["entity"]))
         return entities
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             text = message.get(TEXT)
             if not text:

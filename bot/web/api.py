@@ -30,7 +30,7 @@ async def post_message(request: web.Request) -> web.Response:
     except RasaUnavailable:
         return error(503, UNAVAILABLE)
     for hook in app.get("turn_hooks", []):
-        await hook(sender, text, messages)
+        await hook(sender, text, messages, metadata["channel"])
     return web.json_response(messages)
 
 

@@ -1,13 +1,19 @@
 """Application factory of the web front."""
 from __future__ import annotations
 
+import hashlib
+
 import structlog
 from aiohttp import web
+from aiohttp_session import setup as setup_session
+from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
-from bot.web import api
+from bot.web import api, registrations, staff, wechat, widget
 from bot.web.config import Settings
+from bot.web.db import Database
 from bot.web.rasa_client import RasaClient
 from bot.web.ratelimit import RateLimiter
+from bot.web.turnlog import make_turn_hook
 
 logger = structlog.get_logger()
 
@@ -34,8 +40,17 @@ def create_app(settings: Settings | None = None, rasa: RasaClient | None = None)
     app["settings"] = settings
     app["rasa"] = rasa or RasaClient(settings.rasa_urls, settings.rasa_token, settings.rasa_timeout)
     app["ratelimit"] = RateLimiter(settings.rate_limit_per_minute)
-    app["turn_hooks"] = []
+    app["db"] = Database(settings.database_url)
+    app["push"] = {}  # channel -> [async fn(sender, text, buttons)] for push channels (WeChat)
+    app["waiters"] = {}  # sender -> asyncio.Event, set when a message is delivered from outside Rasa
+    app["turn_hooks"] = [make_turn_hook(app)]
+    # one encrypted session cookie for the widget (its sender id) and the staff console (login, CSRF token)
+    key = hashlib.sha256(settings.secret_key.encode()).digest()  # 32 raw bytes: the storage base64-encodes it
+    setup_session(app, EncryptedCookieStorage(key, cookie_name="hegui_session", httponly=True, samesite="Lax",
+                                              max_age=30 * 24 * 3600))
     app.add_routes(api.routes)
+    for module in (widget, staff, wechat, registrations):
+        module.setup(app)
 
     async def close_rasa(app: web.Application) -> None:
         await app["rasa"].close()
