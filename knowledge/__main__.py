@@ -20,7 +20,12 @@ from pathlib import Path
 from knowledge.kb import KnowledgeBase, KnowledgeError
 
 
+_DATA_DIR: Path | None = None
+
+
 def _kb(strict: bool = True) -> KnowledgeBase:
+    if _DATA_DIR is not None:
+        return KnowledgeBase.from_files(_DATA_DIR, strict=strict)
     return KnowledgeBase.from_files(strict=strict)
 
 
@@ -132,7 +137,9 @@ def cmd_vendor(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     if hasattr(signal, "SIGPIPE"):  # `export | head` should end quietly
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    global _DATA_DIR
     parser = argparse.ArgumentParser(prog="python -m knowledge", description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, help="read the data files from here (default: knowledge/data)")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("validate").set_defaults(func=cmd_validate)
     p = sub.add_parser("search")
@@ -154,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("dir")
     p.set_defaults(func=cmd_vendor)
     args = parser.parse_args(argv)
+    _DATA_DIR = args.data_dir
     try:
         return args.func(args)
     except KnowledgeError as e:

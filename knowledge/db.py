@@ -44,6 +44,7 @@ def loaded_fingerprint(engine: Engine) -> str | None:
 
 def load(kb: KnowledgeBase, engine: Engine, force: bool = False) -> bool:
     """Replace the database content with ``kb``; return False when it was already loaded."""
+    Base.metadata.create_all(engine)
     if not force and loaded_fingerprint(engine) == kb.fingerprint:
         return False
     with Session(engine) as s, s.begin():

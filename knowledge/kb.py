@@ -7,10 +7,11 @@ citation against the statute store.  The database (``knowledge.db``) is loaded f
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Iterable, TypeVar
+from typing import TypeVar
 
 import yaml
 from pydantic import ValidationError
@@ -55,7 +56,7 @@ class KnowledgeBase:
 
     # ---------------------------------------------------------------- construction
     @classmethod
-    def from_files(cls, data_dir: Path = DATA_DIR, strict: bool = True) -> "KnowledgeBase":
+    def from_files(cls, data_dir: Path = DATA_DIR, strict: bool = True) -> KnowledgeBase:
         records: dict[str, Record] = {}
         origins: dict[str, str] = {}
         problems: list[Problem] = []

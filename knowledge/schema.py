@@ -6,7 +6,7 @@ mirrors Beihai's 经营主体行政合规指导清单 (违法行为, 法律依�
 """
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal, Optional, Union
+from typing import Any, ClassVar, Literal, Union
 
 from pydantic import BaseModel, Field, root_validator, validator
 
@@ -117,7 +117,7 @@ class ExemptionList(Record):
     issuer: str
     region: str
     kind: Literal["首违不罚", "轻微不罚", "减轻处罚", "从轻处罚", "包容审慎监管措施"]
-    count: Optional[int]
+    count: int | None
     verbatim_available: bool
     description: str
 
@@ -152,8 +152,8 @@ class MediationChannel(Record):
     regions: list[str] = Field(..., min_items=1)  # 全国, 广西, 广州市天河区, 柳州市 ...
     foreign: Literal["only", "yes", "no"]
     cost: str
-    free: Optional[bool]
-    online: Optional[bool]
+    free: bool | None
+    online: bool | None
     how_to_start: list[str] = Field(..., min_items=1)
     legal_effect: str
     next_steps: list[str] = []

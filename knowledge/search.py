@@ -7,8 +7,8 @@ of a record's own names.  ``BM25Baseline`` is plain BM25 over the same documents
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 import numpy as np
 from rank_bm25 import BM25Okapi
