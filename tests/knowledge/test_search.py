@@ -29,8 +29,16 @@ def test_resolution_is_confident_for_a_clear_question_and_not_for_noise(searcher
     assert not noise.confident
 
 
-def test_entity_hint_wins(searcher):
-    r = resolve(searcher, "这个怎么罚", types=["compliance_item"], hint_ids=["market.food.no_licence"])
+def test_a_recognised_name_lifts_its_record(searcher):
+    q = "没有食品经营许可证卖盒饭怎么罚"
+    plain = [h.record_id for h in searcher.search(q, k=10)]
+    boosted = [h.record_id for h in searcher.search(q, k=10, boost_ids=["market.food.no_licence"])]
+    assert boosted[0] == "market.food.no_licence"
+    assert boosted.index("market.food.no_licence") <= plain.index("market.food.no_licence")
+
+
+def test_a_tapped_button_resolves_without_text(searcher):
+    r = resolve(searcher, "", types=["compliance_item"], hint_ids=["market.food.no_licence"])
     assert r.best.record_id == "market.food.no_licence" and r.confident
 
 
