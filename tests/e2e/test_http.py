@@ -1,0 +1,104 @@
+"""End to end over HTTP: the web front, Rasa and the action server as real processes."""
+import json
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.stack import Stack
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def stack():
+    s = Stack().start()
+    yield s
+    s.stop()
+
+
+def post(stack, body, content_type="application/json", method="POST", path="/api/messages"):
+    data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
+    req = urllib.request.Request(stack.url + path, data=data, method=method, headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, json.load(r)
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+
+
+def test_the_slice_question_gets_a_cited_answer(stack, kb):
+    status, messages = post(stack, {"sender": "e2e-slice", "message": "卖过期食品会被罚多少钱？"})
+    assert status == 200
+    cards = [m for m in messages if m.get("custom", {}).get("topic") == "compliance"]
+    assert cards, messages
+    custom = cards[0]["custom"]
+    assert "market.food.expired_food" in custom["kb_ids"]
+    titles = {law.title: law for law in kb.statutes.values()}
+    assert custom["citations"]
+    for c in custom["citations"]:
+        assert set(c) == {"law", "article", "quote", "version"}
+        assert c["quote"] in titles[c["law"]].article(c["article"])
+    assert "不构成法律意见" in cards[0]["text"]
+
+
+def test_one_message_fills_the_whole_fee_form(stack):
+    status, messages = post(stack, {"sender": "e2e-fee", "message": "50万的合同纠纷，简易程序，调解结案，诉讼费多少"})
+    assert status == 200
+    card = next(m for m in messages if m.get("custom", {}).get("topic") == "litigation_fee")
+    assert card["custom"]["data"]["fee_max"] == "4400.00"
+    assert all(not b["title"].startswith("/") for b in card.get("buttons", []))
+
+
+def test_handoff_pauses_the_bot_until_handed_back(stack):
+    post(stack, {"sender": "e2e-handoff", "message": "转人工"})
+    status, messages = post(stack, {"sender": "e2e-handoff", "message": "卖过期食品会被罚多少钱？"})
+    assert status == 200
+    assert [m["custom"]["topic"] for m in messages] == ["handoff"]
+
+
+@pytest.mark.parametrize("body, content_type, status", [
+    ({"sender": "e2e-bad", "message": ""}, "application/json", 400),
+    ({"sender": "e2e-bad", "message": "   "}, "application/json", 400),
+    ({"sender": "e2e-bad", "message": "问" * 3000}, "application/json", 413),
+    ({"sender": "e2e-bad"}, "application/json", 400),
+    ({"sender": 5, "message": "你好"}, "application/json", 400),
+    ({"sender": "../../etc", "message": "你好"}, "application/json", 400),
+    (b"{not json", "application/json", 400),
+    (b"[1,2]", "application/json", 400),
+    ({"sender": "e2e-bad", "message": "你好"}, "text/plain", 415),
+])
+def test_bad_input_gets_a_clear_message(stack, body, content_type, status):
+    code, payload = post(stack, body, content_type)
+    assert code == status
+    assert payload.get("error")
+
+
+def test_wrong_method_and_unknown_route(stack):
+    assert post(stack, b"", method="GET")[0] == 405
+    code, payload = post(stack, {"x": 1}, path="/api/nothing-here")
+    assert code == 404 and payload["error"]
+
+
+def listening_addresses(port: int) -> set[str]:
+    """Local addresses of the sockets listening on ``port``, from the kernel's table (IPv4 and IPv6)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = open(table).read().splitlines()[1:]
+        except FileNotFoundError:
+            continue
+        for line in lines:
+            local, state = line.split()[1], line.split()[3]
+            addr, p = local.split(":")
+            if int(p, 16) == port and state == "0A":  # 0A = LISTEN
+                found.add(addr)
+    return found
+
+
+def test_rasa_and_actions_listen_on_loopback_only(stack):
+    loopback = {"0100007F", "00000000000000000000000001000000"}
+    for name in ("rasa0", "actions"):
+        addrs = listening_addresses(stack.ports[name])
+        assert addrs and addrs <= loopback, (name, addrs)
+    assert listening_addresses(stack.ports["web"])

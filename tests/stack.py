@@ -1,0 +1,138 @@
+"""Start the whole assistant on free loopback ports for end-to-end tests, reliability tests and benchmarks.
+
+Each process gets its own temporary databases; nothing touches var/. The model is the one `make model` built.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+RASA = str(Path(PY).with_name("rasa"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float = 180.0, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status < 500:
+                    return
+        except Exception:
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} not up after {timeout}s")
+
+
+def base_env(**extra: str) -> dict:
+    env = dict(os.environ)
+    env.update(TF_CPP_MIN_LOG_LEVEL="2", SQLALCHEMY_SILENCE_UBER_WARNING="1", RASA_TELEMETRY_ENABLED="false",
+               PYTHONWARNINGS="ignore", PYTHONHASHSEED="0")
+    env.update(extra)
+    return env
+
+
+class Stack:
+    """Action server(s), Rasa replica(s) and the web front, as child processes."""
+
+    def __init__(self, replicas: int = 1, endpoints: str | None = None, env: dict | None = None,
+                 workdir: Path | None = None, web_env: dict | None = None):
+        self.dir = Path(workdir or tempfile.mkdtemp(prefix="hegui-stack-"))
+        self.replicas = replicas
+        self.endpoints = endpoints
+        self.extra_env = env or {}
+        self.web_env = web_env or {}
+        self.token = secrets.token_urlsafe(16)
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.ports: dict[str, int] = {}
+        self.logs: dict[str, Path] = {}
+
+    # ---------------------------------------------------------------- processes
+    def _spawn(self, name: str, cmd: list[str], env: dict) -> subprocess.Popen:
+        log = self.dir / f"{name}.log"
+        self.logs[name] = log
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        self.procs[name] = proc
+        return proc
+
+    def start_actions(self) -> None:
+        port = self.ports.setdefault("actions", free_port())
+        env = base_env(SANIC_HOST="127.0.0.1", HEGUI_KB_SOURCE="files", **self.extra_env)
+        self._spawn("actions", [RASA, "run", "actions", "--actions", "actions", "--port", str(port)], env)
+
+    def start_rasa(self, i: int) -> None:
+        port = self.ports.setdefault(f"rasa{i}", free_port())
+        env = base_env(ACTION_ENDPOINT_URL=f"http://127.0.0.1:{self.ports['actions']}/webhook",
+                       TRACKER_SQLITE_PATH=str(self.dir / "tracker.db"), **self.extra_env)
+        cmd = [RASA, "run", "--model", "models", "--endpoints", self.endpoints or "bot/endpoints.yml",
+               "--credentials", "bot/credentials.yml", "--interface", "127.0.0.1", "--port", str(port),
+               "--enable-api", "--auth-token", self.token]
+        self._spawn(f"rasa{i}", cmd, env)
+
+    def start_web(self) -> None:
+        port = self.ports.setdefault("web", free_port())
+        urls = ",".join(f"http://127.0.0.1:{self.ports[f'rasa{i}']}" for i in range(self.replicas))
+        env = base_env(WEB_HOST="127.0.0.1", WEB_PORT=str(port), RASA_URLS=urls, RASA_TOKEN=self.token,
+                       WEB_DATABASE_URL=f"sqlite:///{self.dir / 'web.db'}",
+                       TRACKER_SQLITE_PATH=str(self.dir / "tracker.db"), RATE_LIMIT_PER_MINUTE="100000",
+                       **{**self.extra_env, **self.web_env})
+        self._spawn("web", [PY, "-m", "bot.web"], env)
+
+    def start(self) -> "Stack":
+        self.start_actions()
+        for i in range(self.replicas):
+            self.start_rasa(i)
+        self.start_web()
+        wait_http(f"http://127.0.0.1:{self.ports['actions']}/health", proc=self.procs["actions"])
+        for i in range(self.replicas):
+            wait_http(f"{self.rasa_url(i)}/", proc=self.procs[f"rasa{i}"])
+        wait_http(f"{self.url}/healthz", proc=self.procs["web"])
+        return self
+
+    def stop_process(self, name: str, sig: int = signal.SIGTERM) -> None:
+        proc = self.procs.get(name)
+        if proc and proc.poll() is None:
+            os.killpg(proc.pid, sig)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+    def stop(self) -> None:
+        for name in list(self.procs):
+            self.stop_process(name)
+
+    def __enter__(self) -> "Stack":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # ---------------------------------------------------------------- addresses
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['web']}"
+
+    def rasa_url(self, i: int = 0) -> str:
+        return f"http://127.0.0.1:{self.ports[f'rasa{i}']}"
+
+    def log_tail(self, name: str, lines: int = 40) -> str:
+        return "\n".join(self.logs[name].read_text(errors="replace").splitlines()[-lines:])
