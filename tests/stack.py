@@ -52,9 +52,12 @@ class Stack:
     """Action server(s), Rasa replica(s) and the web front, as child processes."""
 
     def __init__(self, replicas: int = 1, endpoints: str | None = None, env: dict | None = None,
-                 workdir: Path | None = None, web_env: dict | None = None):
+                 workdir: Path | None = None, web_env: dict | None = None, action_servers: int = 1,
+                 model: str = "models"):
         self.dir = Path(workdir or tempfile.mkdtemp(prefix="hegui-stack-"))
         self.replicas = replicas
+        self.action_servers = action_servers
+        self.model = model
         self.endpoints = endpoints
         self.extra_env = env or {}
         self.web_env = web_env or {}
@@ -72,16 +75,21 @@ class Stack:
         self.procs[name] = proc
         return proc
 
-    def start_actions(self) -> None:
-        port = self.ports.setdefault("actions", free_port())
+    def action_name(self, i: int) -> str:
+        return "actions" if i == 0 else f"actions{i}"
+
+    def start_actions(self, i: int = 0) -> None:
+        name = self.action_name(i)
+        port = self.ports.setdefault(name, free_port())
         env = base_env(SANIC_HOST="127.0.0.1", HEGUI_KB_SOURCE="files", **self.extra_env)
-        self._spawn("actions", [RASA, "run", "actions", "--actions", "actions", "--port", str(port)], env)
+        self._spawn(name, [RASA, "run", "actions", "--actions", "actions", "--port", str(port)], env)
 
     def start_rasa(self, i: int) -> None:
         port = self.ports.setdefault(f"rasa{i}", free_port())
-        env = base_env(ACTION_ENDPOINT_URL=f"http://127.0.0.1:{self.ports['actions']}/webhook",
+        actions = self.ports[self.action_name(i % self.action_servers)]
+        env = base_env(ACTION_ENDPOINT_URL=f"http://127.0.0.1:{actions}/webhook",
                        TRACKER_SQLITE_PATH=str(self.dir / "tracker.db"), **self.extra_env)
-        cmd = [RASA, "run", "--model", "models", "--endpoints", self.endpoints or "bot/endpoints.yml",
+        cmd = [RASA, "run", "--model", self.model, "--endpoints", self.endpoints or "bot/endpoints.yml",
                "--credentials", "bot/credentials.yml", "--interface", "127.0.0.1", "--port", str(port),
                "--enable-api", "--auth-token", self.token]
         self._spawn(f"rasa{i}", cmd, env)
@@ -96,15 +104,28 @@ class Stack:
         self._spawn("web", [PY, "-m", "bot.web"], env)
 
     def start(self) -> "Stack":
-        self.start_actions()
+        for i in range(self.action_servers):
+            self.start_actions(i)
+        # replicas start one after the other: the first creates the tracker tables the others then share
         for i in range(self.replicas):
             self.start_rasa(i)
-        self.start_web()
-        wait_http(f"http://127.0.0.1:{self.ports['actions']}/health", proc=self.procs["actions"])
-        for i in range(self.replicas):
             wait_http(f"{self.rasa_url(i)}/", proc=self.procs[f"rasa{i}"])
+        for i in range(self.action_servers):
+            name = self.action_name(i)
+            wait_http(f"http://127.0.0.1:{self.ports[name]}/health", proc=self.procs[name])
+        self.start_web()
         wait_http(f"{self.url}/healthz", proc=self.procs["web"])
         return self
+
+    def restart(self, name: str) -> None:
+        """Start a stopped process again on its old port."""
+        if name.startswith("rasa"):
+            self.start_rasa(int(name[4:]))
+            wait_http(f"{self.rasa_url(int(name[4:]))}/", proc=self.procs[name])
+        elif name.startswith("actions"):
+            i = 0 if name == "actions" else int(name[7:])
+            self.start_actions(i)
+            wait_http(f"http://127.0.0.1:{self.ports[name]}/health", proc=self.procs[name])
 
     def stop_process(self, name: str, sig: int = signal.SIGTERM) -> None:
         proc = self.procs.get(name)

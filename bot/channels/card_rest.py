@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -20,6 +21,7 @@ from sanic.response import HTTPResponse
 
 logger = structlog.get_logger()
 MESSAGE_KEYS = ("text", "buttons", "image", "attachment", "custom")
+MESSAGE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
 class CardCollectingOutputChannel(CollectingOutputChannel):

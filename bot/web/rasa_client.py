@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,10 +18,16 @@ import structlog
 
 logger = structlog.get_logger()
 RETRY_DEAD_AFTER = 10.0  # seconds a failed replica is skipped before it is tried again
+# pauses between rounds over all replicas: long enough for PostgreSQL to come back after a restart
+RETRY_PAUSES = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0)
 
 
 class RasaUnavailable(Exception):
     pass
+
+
+class TurnFailed(Exception):
+    """A replica answered 5xx: it is alive, but the turn was not processed."""
 
 
 @dataclass
@@ -63,25 +70,61 @@ class RasaClient:
     def _params(self) -> dict:
         return {"token": self.token} if self.token else {}
 
-    async def send(self, sender: str, text: str, metadata: dict | None = None) -> list[dict]:
-        body = {"sender": sender, "message": text, "metadata": metadata or {}}
+    async def send(self, sender: str, text: str, metadata: dict | None = None,
+                   message_id: str | None = None) -> list[dict]:
+        """One user turn, exactly once: on a failure the tracker is checked for the turn before it is retried
+        (on the next replica, then again after a pause while the shared stores recover)."""
+        message_id = message_id or uuid.uuid4().hex
+        body = {"sender": sender, "message": text, "metadata": metadata or {}, "message_id": message_id}
         last_error: Exception | None = None
-        for replica in self.order(sender):
-            try:
-                s = await self.session()
-                async with s.post(f"{replica.url}/webhooks/card/webhook", json=body) as resp:
-                    if resp.status >= 500:
-                        raise RasaUnavailable(f"{replica.url} answered {resp.status}")
-                    if resp.status == 400:
-                        return []
-                    return await resp.json()
-            except (aiohttp.ClientConnectionError, asyncio.TimeoutError, RasaUnavailable) as e:
-                # connection refused / reset before an answer: the turn was not processed, so another replica
-                # may take it; the tracker store is shared
-                replica.dead_until = time.monotonic() + RETRY_DEAD_AFTER
-                last_error = e
-                logger.warning("rasa.replica.failed", url=replica.url, error=str(e))
+        tried = False
+        for pause in RETRY_PAUSES:
+            if pause:
+                await asyncio.sleep(pause)
+            for replica in self.order(sender):
+                if tried:
+                    answered = await self._answered(sender, message_id)
+                    if answered is not None:
+                        return answered
+                tried = True
+                try:
+                    s = await self.session()
+                    async with s.post(f"{replica.url}/webhooks/card/webhook", json=body) as resp:
+                        if resp.status >= 500:
+                            raise TurnFailed(f"{replica.url} answered {resp.status}")
+                        if resp.status == 400:
+                            return []
+                        return await resp.json()
+                except TurnFailed as e:  # the replica is alive but could not finish the turn (e.g. database)
+                    last_error = e
+                    logger.warning("rasa.turn.failed", url=replica.url, error=str(e))
+                except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as e:
+                    replica.dead_until = time.monotonic() + RETRY_DEAD_AFTER
+                    last_error = e
+                    logger.warning("rasa.replica.failed", url=replica.url, error=str(e))
         raise RasaUnavailable(str(last_error))
+
+    async def _answered(self, sender: str, message_id: str) -> list[dict] | None:
+        """The bot's answer to ``message_id`` if a replica processed it before failing, else None."""
+        try:
+            tracker = await self.tracker(sender)
+        except (RasaUnavailable, aiohttp.ClientError):
+            return None
+        events = tracker.get("events") or []
+        for i, e in enumerate(events):
+            if e.get("event") == "user" and e.get("message_id") == message_id:
+                out = []
+                for later in events[i + 1:]:
+                    if later.get("event") == "user":
+                        break
+                    if later.get("event") == "bot":
+                        data = later.get("data") or {}
+                        msg = {"recipient_id": sender, "text": later.get("text"), "buttons": data.get("buttons"),
+                               "custom": data.get("custom"), "image": data.get("image")}
+                        out.append({k: v for k, v in msg.items() if v})
+                logger.info("rasa.turn.recovered", sender=sender)
+                return out
+        return None
 
     async def _api(self, method: str, sender: str, path: str, params: dict | None = None, **kw) -> Any:
         last_error: Exception | None = None
