@@ -40,7 +40,7 @@ def check_character(first17: str) -> str:
     """The 18th character for the given first 17 characters (already normalised and in the alphabet)."""
     if len(first17) != LENGTH - 1 or any(ch not in VALUES for ch in first17):
         raise InvalidCreditCode("计算校验码需要17位合法字符")
-    total = sum(VALUES[ch] * w for ch, w in zip(first17, WEIGHTS))
+    total = sum(VALUES[ch] * w for ch, w in zip(first17, WEIGHTS, strict=True))
     return ALPHABET[(31 - total % 31) % 31]
 
 

@@ -12,7 +12,11 @@ The registrant is stored once per credit code; its conversation (sender ``reg-<c
 tailored prompts through ``deliver``: the criminal-risk notice for its industry, the high-frequency compliance
 items of its industry, and the annual-report deadline.  A repeat of the same credit code answers 200 with the
 same sender and delivers nothing again.  The answer carries the widget link ``{PUBLIC_URL}/?t=<signed token>``
-and a QR code of it (SVG data URI).
+and a QR code of it (SVG data URI), plus ``qr_url`` for the same code as an SVG file.
+
+Environment: ``REGISTRATION_HMAC_SECRET`` (required), ``PUBLIC_URL`` (base of the links), ``WEB_SECRET_KEY``
+(signs the links; set it, or links die with the process), ``REGISTRATION_LINK_TTL_DAYS`` (default 30),
+``REGISTRATION_QR_REQUIRE_SIGNATURE=1`` to serve the QR route only at the signed ``qr_url``.
 """
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ import json
 import os
 import time
 import unicodedata
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -95,11 +100,12 @@ def match_industries(kb, text: str) -> list[str]:
 # ---------------------------------------------------------------------------------------------- prompts
 
 
-def _one_line(text: str, limit: int = 48) -> str:
-    text = " ".join(text.split())
-    for stop in ("；", "。"):
-        if stop in text:
-            text = text.split(stop, 1)[0]
+def _one_line(penalty: str, limit: int = 64) -> str:
+    """The clause of a penalty article that says what is imposed (the first one naming a fine), shortened."""
+    clauses = [c.strip() for c in " ".join(penalty.split()).replace("。", "；").split("；") if c.strip()]
+    text = next((c for c in clauses if "罚款" in c), clauses[0] if clauses else "")
+    if "罚款" in text:
+        text = text[: text.index("罚款") + 2]
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -114,10 +120,12 @@ def _citations(kb, citations) -> list[dict]:
 
 
 def _relevant(records, industries: set[str]):
-    """Records of the registrant's industries first, then those for every business."""
-    specific = [r for r in records if industries & set(r.industries)]
-    general = [r for r in records if r not in specific and ALL_INDUSTRIES in r.industries]
-    return specific + general
+    """Records of the registrant's industries only, then those also for every business, then the general ones."""
+    def tier(r) -> int:
+        own, general = bool(industries & set(r.industries)), ALL_INDUSTRIES in r.industries
+        return 0 if own and not general else 1 if own else 2 if general else 3
+
+    return sorted((r for r in records if tier(r) < 3), key=tier)  # sorted() is stable: file order within a tier
 
 
 def compose_prompts(kb, company_name: str, industry: str, industries: list[str], code: str,
@@ -151,7 +159,7 @@ def compose_prompts(kb, company_name: str, industry: str, industries: list[str],
         lines.append(f"{i}. {item.title}——处罚：{_one_line(item.penalty)}")
         cites.extend(c for c in item.citations if c.role == "penalty")
     text = ("【高频合规事项】同行业经营者最常被查处的问题：\n" + "\n".join(lines) +
-            "\n发送其中任一事项（例如“" + (items[0].title if items else "明码标价") + "”）可查看合规建议和能否免罚。")
+            "\n发送其中任一事项（例如“" + (items[0].synonyms[0] if items else "明码标价") + "”）可查看合规建议和能否免罚。")
     prompts.append({"text": text, "custom": {
         "topic": "compliance", "kb_ids": [c.id for c in items], "citations": _citations(kb, cites),
         "data": {"registration": True, "prompt": "high_frequency", "industries": industries}}})
@@ -188,6 +196,34 @@ def widget_link(app: web.Application, sender: str) -> str:
     settings = app["settings"]
     token = sign_sender(settings.secret_key, sender, link_ttl_seconds())
     return f"{settings.public_url.rstrip('/')}/?t={quote(token, safe='-_.~')}"
+
+
+def qr_requires_signature() -> bool:
+    """``REGISTRATION_QR_REQUIRE_SIGNATURE=1``: the QR route answers only the signed URL it handed out.
+
+    Off by default (the route is open, as specified).  Credit codes are public, and the QR code opens the
+    registrant's conversation, so switching this on is recommended once the consumers use ``qr_url``."""
+    return os.environ.get("REGISTRATION_QR_REQUIRE_SIGNATURE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _qr_mac(secret: str, code: str, expires: int) -> str:
+    return hmac.new(secret.encode(), f"hegui/qr/v1|{code}|{expires}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def qr_url(app: web.Application, code: str, now: float | None = None) -> str:
+    settings = app["settings"]
+    expires = int((now or time.time()) + link_ttl_seconds())
+    return (f"{settings.public_url.rstrip('/')}/api/registrations/{code}/qr.svg"
+            f"?e={expires}&s={_qr_mac(settings.secret_key, code, expires)}")
+
+
+def qr_url_ok(app: web.Application, code: str, query) -> bool:
+    try:
+        expires = int(query.get("e", ""))
+    except ValueError:
+        return False
+    given = query.get("s", "")
+    return given.isascii() and expires > time.time() and hmac.compare_digest(_qr_mac(app["settings"].secret_key, code, expires), given)
 
 
 def qr_code(link: str):
@@ -237,7 +273,7 @@ def verify_request(secret: str, raw: bytes, signature: str | None, timestamp: st
 
 def _clean(value: str) -> str:
     value = unicodedata.normalize("NFKC", value)
-    return " ".join("".join(ch for ch in value if unicodedata.category(ch)[0] != "C").split())
+    return " ".join("".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in value).split())
 
 
 def validate_payload(body: object) -> dict:
@@ -291,10 +327,22 @@ async def _read_body(request: web.Request) -> bytes:
 
 @dataclass
 class RegistrationState:
-    locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    """One lock per credit code being registered (concurrent repeats deliver once); dropped when unused."""
 
-    def lock(self, code: str) -> asyncio.Lock:
-        return self.locks.setdefault(code, asyncio.Lock())
+    locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    users: dict[str, int] = field(default_factory=dict)
+
+    @asynccontextmanager
+    async def hold(self, code: str):
+        lock = self.locks.setdefault(code, asyncio.Lock())
+        self.users[code] = self.users.get(code, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self.users[code] -= 1
+            if not self.users[code]:
+                del self.users[code], self.locks[code]
 
 
 def _store(s, data: dict, sender: str) -> dict:
@@ -362,7 +410,7 @@ async def register(request: web.Request) -> web.Response:
     sender = "reg-" + code
     kb = await get_kb(app)
     state: RegistrationState = app["registrations"]
-    async with state.lock(code):
+    async with state.hold(code):
         try:
             info = await app["db"].run(lambda s: _store(s, data, sender))
         except IntegrityError:  # created by another process a moment ago
@@ -381,7 +429,6 @@ async def register(request: web.Request) -> web.Response:
     logger.info("registration.done", sender=mask(sender), created=info["created"], delivered=delivered,
                 industries=industries)
     link = widget_link(app, sender)
-    public = app["settings"].public_url.rstrip("/")
     return web.json_response({
         "sender": sender,
         "created": info["created"],
@@ -389,7 +436,7 @@ async def register(request: web.Request) -> web.Response:
         "industries": industries,
         "link": link,
         "qr": qr_svg_data_uri(link),
-        "qr_url": f"{public}/api/registrations/{code}/qr.svg",
+        "qr_url": qr_url(app, code),
         **({"warnings": [f"行业“{info['industry']}”未能对应到知识库中的行业，只发送了各行业通用的提示"]}
            if not industries else {}),
     }, status=201 if info["created"] else 200)
@@ -404,6 +451,8 @@ async def qr(request: web.Request) -> web.Response:
         code = cc.validate(request.match_info["credit_code"])
     except cc.InvalidCreditCode as e:
         return error(400, f"credit_code（统一社会信用代码）：{e}")
+    if qr_requires_signature() and not qr_url_ok(app, code, request.query):
+        return error(403, "二维码地址需要签名：请使用登记接口返回的 qr_url")
     sender = await app["db"].run(lambda s: s.query(Registrant.sender_id).filter_by(credit_code=code).scalar())
     if sender is None:
         return error(404, "没有这个统一社会信用代码的登记")

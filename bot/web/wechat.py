@@ -340,8 +340,8 @@ async def _send_pages(state: WechatState, openid: str, text: str) -> None:
         for page in paginate(text, footer=False):
             await state.sender.send_text(openid, page)
         pushed = state.sender.can_push
-    except Exception:
-        logger.warning("wechat.push_failed", sender=sender)
+    except Exception as e:
+        logger.warning("wechat.push_failed", sender=sender, error=mask(str(e))[:200])
     if not pushed:
         state.more[sender] = list(state.more.get(sender, [])) + paginate(text)
 
@@ -369,15 +369,18 @@ def _holding(state: WechatState) -> str:
     return HOLDING if state.sender.can_push else HOLDING_PULL
 
 
-def _retry_reply(state: WechatState, turn: Turn) -> str | None:
+def _retry_reply(app: web.Application, state: WechatState, msg: Inbound, turn: Turn) -> str | None:
     """A retried MsgId: never a second turn."""
     if turn.seen_before or turn.task is None:
         return turn.reply  # non-text replies are cached; otherwise "success"
     if not turn.task.done():
+        # WeChat retries when it gave up on the first request: that request's reply will not be shown, so
+        # the answer has to come through the sender
+        _defer(app, state, msg, turn)
         return _holding(state)
     if turn.deferred:
         return None
-    return turn.reply
+    return turn.reply  # the first reply was lost on the way: send the same again
 
 
 async def _buttons_from_tracker(app: web.Application, sender: str) -> list[dict]:
@@ -459,7 +462,7 @@ async def dispatch(app: web.Application, state: WechatState, msg: Inbound) -> st
     turn = state.turns.get(key)
     if turn is not None:
         logger.info("wechat.retry", sender=msg.sender, msg_type=msg.msg_type)
-        return _retry_reply(state, turn)
+        return _retry_reply(app, state, msg, turn)
     turn = Turn()
     state.turns[key] = turn
     asyncio.get_running_loop().call_later(RECENT_TURN_SECONDS, state.turns.pop, key, None)
@@ -560,7 +563,7 @@ async def receive(request: web.Request) -> web.Response:
             root = parse_xml(raw)
         msg = read_message(root)
     except BadXml as e:
-        logger.info("wechat.bad_xml", reason=str(e))
+        logger.info("wechat.bad_xml", reason=mask(str(e)))
         return _plain(400, str(e))
     reply = await dispatch(app, state, msg)
     if reply is None:
@@ -624,6 +627,3 @@ def setup(app: web.Application) -> None:
                 t.cancel()
 
     app.on_shutdown.append(finish_deliveries)
-
-
-__all__ = ["setup", "render_messages", "paginate", "parse_xml", "WechatState", "mask"]
