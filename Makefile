@@ -12,7 +12,7 @@ export RASA_TELEMETRY_ENABLED := false
 export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
 export TRACKER_SQLITE_PATH ?= $(CURDIR)/var/tracker.db
 
-.PHONY: help install kb nlu model run test lint validate unit e2e browser-deps rasa-validate rasa-test bench clean
+.PHONY: help install kb nlu model run prod test lint validate unit e2e reliability browser-deps rasa-validate rasa-test bench clean
 
 help:
 	@echo "make run    install, load the knowledge base, train if stale, start everything (Ctrl-C stops)"
@@ -47,6 +47,26 @@ run: install var/run.env kb model
 	@echo "starting Rasa (loopback), the action server (loopback) and the web front ..."
 	$(VENV)/bin/honcho start -f Procfile -e var/run.env
 
+# production topology on this machine: PostgreSQL + Redis of the machine, two replicas (README)
+export TRACKER_DB_HOST ?= 127.0.0.1
+export TRACKER_DB_PORT ?= 5432
+export TRACKER_DB_NAME ?= hegui
+export TRACKER_DB_USER ?= postgres
+export TRACKER_DB_PASSWORD ?=
+export REDIS_HOST ?= 127.0.0.1
+export REDIS_PORT ?= 6379
+export REDIS_DB ?= 0
+
+prod: install var/run.env model
+	@psql -h $(TRACKER_DB_HOST) -p $(TRACKER_DB_PORT) -U $(TRACKER_DB_USER) -d postgres -tc \
+	  "SELECT 1 FROM pg_database WHERE datname = '$(TRACKER_DB_NAME)'" | grep -q 1 || \
+	  psql -h $(TRACKER_DB_HOST) -p $(TRACKER_DB_PORT) -U $(TRACKER_DB_USER) -d postgres -c 'CREATE DATABASE "$(TRACKER_DB_NAME)"'
+	DATABASE_URL=postgresql://$(TRACKER_DB_USER):$(TRACKER_DB_PASSWORD)@$(TRACKER_DB_HOST):$(TRACKER_DB_PORT)/$(TRACKER_DB_NAME) \
+	  $(PY) -m knowledge load
+	DATABASE_URL=postgresql://$(TRACKER_DB_USER):$(TRACKER_DB_PASSWORD)@$(TRACKER_DB_HOST):$(TRACKER_DB_PORT)/$(TRACKER_DB_NAME) \
+	TRACKER_DB_URL=postgresql://$(TRACKER_DB_USER):$(TRACKER_DB_PASSWORD)@$(TRACKER_DB_HOST):$(TRACKER_DB_PORT)/$(TRACKER_DB_NAME) \
+	  $(VENV)/bin/honcho start -f Procfile.production -e var/run.env
+
 # ---------------------------------------------------------------- checks
 lint: install
 	$(VENV)/bin/ruff check knowledge bot actions tests bench
@@ -65,14 +85,17 @@ unit: install nlu
 	$(PY) -m pytest -q -m "not e2e and not browser and not production"; s=$$?; [ $$s -eq 0 ] || { [ $$s -eq 5 ] && echo "pytest collected no tests"; exit 1; }
 
 e2e: install model browser-deps
-	$(PY) -m pytest -q -m "e2e or browser or production"; s=$$?; [ $$s -eq 0 ] || { [ $$s -eq 5 ] && echo "pytest collected no tests"; exit 1; }
+	$(PY) -m pytest -q -m "e2e or browser or (production and not reliability)"; s=$$?; [ $$s -eq 0 ] || { [ $$s -eq 5 ] && echo "pytest collected no tests"; exit 1; }
+
+reliability: install model
+	$(PY) -m pytest -q -m reliability; s=$$?; [ $$s -eq 0 ] || { [ $$s -eq 5 ] && echo "pytest collected no tests"; exit 1; }
 
 rasa-test: model
 	$(RASA) test nlu --model models --nlu tests/nlu --out results/nlu
 	$(PY) -m bench.report_nlu results/nlu
 	$(RASA) test core --model models --stories tests/stories --out results/core --fail-on-prediction-errors
 
-test: lint validate rasa-validate unit model rasa-test e2e
+test: lint validate rasa-validate unit model rasa-test e2e reliability
 	@echo "make test: all checks passed"
 
 bench: install model

@@ -11,7 +11,7 @@ import pytest
 from tests.load import run_load, script
 from tests.reliability.conftest import user_texts
 
-pytestmark = pytest.mark.production
+pytestmark = [pytest.mark.production, pytest.mark.reliability]
 
 
 def assert_every_acknowledged_turn_stored_once_in_order(stack, result, conversations, turns, prefix):

@@ -1,0 +1,183 @@
+"""`make bench`: the figures of README "Figures", in one run, into bench/results/.
+
+  - training time of the full assistant (and of the bare baseline)
+  - NLU intent accuracy on the held-out test set (tests/nlu)
+  - knowledge retrieval hit@1 / hit@3 vs a BM25-only baseline, and lookup time per query
+  - through the public web front, on PostgreSQL + Redis: latency p50/p95/p99 and throughput at 1, 10 and 50
+    concurrent conversations, one and two Rasa replicas, for the full assistant and a bare Rasa assistant
+    (same pipeline and NLU data, canned responses, no custom actions), and peak memory per process.
+Absolute times on a shared 2-core machine are noisy: the targets are ratios measured in the same run.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+RASA = str(Path(sys.executable).with_name("rasa"))
+CONCURRENCY = {1: 40, 10: 12, 50: 6}  # conversations -> turns each
+
+
+def timed_training() -> float:
+    out = Path(tempfile.mkdtemp(prefix="hegui-train-"))
+    started = time.perf_counter()
+    subprocess.run([RASA, "train", "--config", "config.yml", "--domain", "bot/domain", "--data", "data",
+                    "--out", str(out), "--fixed-model-name", "bench"], cwd=ROOT, check=True, capture_output=True)
+    seconds = time.perf_counter() - started
+    shutil.rmtree(out, ignore_errors=True)
+    return seconds
+
+
+def nlu_accuracy() -> float:
+    out = Path(tempfile.mkdtemp(prefix="hegui-nlu-"))
+    subprocess.run([RASA, "test", "nlu", "--model", "models", "--nlu", "tests/nlu", "--out", str(out)], cwd=ROOT,
+                   check=True, capture_output=True)
+    return json.loads((out / "intent_report.json").read_text())["accuracy"]
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def load_runs(model: str, replicas: int, label: str) -> tuple[list[dict], dict]:
+    from tests.load import run_load
+    from tests.reliability.conftest import PG, production_env
+    from tests.stack import Stack
+
+    import psycopg2
+
+    db = f"hegui_bench_{label}_{replicas}"
+    conn = psycopg2.connect(dbname="postgres", **PG)
+    conn.autocommit = True
+    conn.cursor().execute(f'DROP DATABASE IF EXISTS "{db}"')
+    conn.cursor().execute(f'CREATE DATABASE "{db}"')
+    rows = []
+    stack = Stack(replicas=replicas, action_servers=replicas, endpoints="bot/endpoints.production.yml",
+                  env=production_env(db), model=model)
+    try:
+        stack.start()
+        asyncio.run(run_load(stack.url, 4, 3, prefix=f"warm-{label}"))  # warm caches and connection pools
+        for conversations, turns in CONCURRENCY.items():
+            r = asyncio.run(run_load(stack.url, conversations, turns, prefix=f"{label}-{replicas}-{conversations}"))
+            rows.append({"variant": label, "replicas": replicas, "conversations": conversations, **r.summary()})
+            print(f"  {label:5s} replicas={replicas} conv={conversations:2d}: p50 {rows[-1]['p50_ms']:.0f} ms  "
+                  f"p95 {rows[-1]['p95_ms']:.0f} ms  {rows[-1]['turns_per_s']:.1f} turns/s  "
+                  f"({r.summary()['ok']}/{len(r.turns)} ok)", flush=True)
+        memory = {name: round(peak_rss_mb(p.pid), 1) for name, p in stack.procs.items() if p.poll() is None}
+    finally:
+        stack.stop()
+        conn.cursor().execute(f'DROP DATABASE IF EXISTS "{db}"')
+        conn.close()
+    return rows, memory
+
+
+def find(rows, variant, replicas, conversations):
+    return next(r for r in rows if (r["variant"], r["replicas"], r["conversations"]) == (variant, replicas, conversations))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--skip-load", action="store_true")
+    args = parser.parse_args()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    report: dict = {"date": dt.datetime.now().isoformat(timespec="seconds"), "machine": platform.platform(),
+                    "cpus": __import__("os").cpu_count()}
+
+    print("training the full assistant ...", flush=True)
+    report["training_s"] = round(timed_training(), 1)
+    print(f"  {report['training_s']} s")
+    print("training the bare baseline ...", flush=True)
+    from bench.bare.make import train as train_bare
+
+    started = time.perf_counter()
+    bare_models = train_bare()
+    report["bare_training_s"] = round(time.perf_counter() - started, 1)
+
+    print("NLU accuracy on tests/nlu ...", flush=True)
+    report["intent_accuracy"] = round(nlu_accuracy(), 4)
+    pipelines = RESULTS / "nlu_pipelines.json"
+    if pipelines.exists():
+        report["nlu_pipelines"] = json.loads(pipelines.read_text())
+
+    print("retrieval ...", flush=True)
+    from bench.retrieval import evaluate
+
+    ret = evaluate()
+    ret.pop("misses")
+    report["retrieval"] = {k: round(v, 4) if isinstance(v, float) else v for k, v in ret.items()}
+
+    if not args.skip_load:
+        rows, memory = [], {}
+        for label, model in (("bare", str(bare_models)), ("full", "models")):
+            for replicas in (1, 2):
+                r, m = load_runs(model, replicas, label)
+                rows += r
+                memory[f"{label}-{replicas}"] = m
+        report["load"] = rows
+        report["memory_mb"] = memory
+        full1, bare1 = find(rows, "full", 1, 10), find(rows, "bare", 1, 10)
+        full2 = find(rows, "full", 2, 50)
+        full1_50 = find(rows, "full", 1, 50)
+        report["ratios"] = {
+            "p95_overhead": round(full1["p95_ms"] / bare1["p95_ms"] - 1, 3),
+            "throughput_share_lost": round(1 - full1["turns_per_s"] / bare1["turns_per_s"], 3),
+            "two_replicas_speedup": round(full2["turns_per_s"] / full1_50["turns_per_s"], 3),
+        }
+
+    out = RESULTS / "latest.json"
+    out.write_text(json.dumps(report, ensure_ascii=False, indent=2))
+    (RESULTS / "latest.md").write_text(render(report), encoding="utf-8")
+    print("\n" + render(report))
+    return 0
+
+
+def render(r: dict) -> str:
+    lines = [f"# 合规通 benchmark ({r['date']}, {r['cpus']} CPUs)", ""]
+    ret = r["retrieval"]
+    lines += [
+        "| figure | value | target |", "|---|---|---|",
+        f"| full training (config + data + KB) | {r['training_s']} s | < 300 s |",
+        f"| intent accuracy, held-out set ({'tests/nlu'}) | {r['intent_accuracy']:.1%} | |",
+        f"| retrieval hit@1 / hit@3 ({ret['questions']} questions) | {ret['assistant_hit1']:.1%} / "
+        f"{ret['assistant_hit3']:.1%} | beat BM25 |",
+        f"| BM25-only baseline hit@1 / hit@3 | {ret['baseline_hit1']:.1%} / {ret['baseline_hit3']:.1%} | |",
+        f"| gain over BM25 (hit@1 / hit@3) | {ret['assistant_hit1'] - ret['baseline_hit1']:+.1%} / "
+        f"{ret['assistant_hit3'] - ret['baseline_hit3']:+.1%} | > 0 |",
+        f"| knowledge lookup per query | {ret['lookup_ms']:.1f} ms | |",
+    ]
+    if "ratios" in r:
+        q = r["ratios"]
+        lines += [
+            f"| p95 added by the knowledge layer (10 conversations, 1 replica) | {q['p95_overhead']:+.0%} | < +10% |",
+            f"| throughput lost to the knowledge layer | {q['throughput_share_lost']:.0%} | < 10% |",
+            f"| throughput, 2 replicas / 1 replica (50 conversations) | {q['two_replicas_speedup']:.2f}× | ≥ 1.6× |",
+        ]
+        lines += ["", "| variant | replicas | conversations | p50 ms | p95 ms | p99 ms | turns/s |",
+                  "|---|---|---|---|---|---|---|"]
+        for row in r["load"]:
+            lines.append(f"| {row['variant']} | {row['replicas']} | {row['conversations']} | {row['p50_ms']:.0f} | "
+                         f"{row['p95_ms']:.0f} | {row['p99_ms']:.0f} | {row['turns_per_s']:.1f} |")
+        lines += ["", "Peak memory (MB): " + "; ".join(
+            f"{k}: " + ", ".join(f"{n} {v:.0f}" for n, v in m.items()) for k, m in r["memory_mb"].items())]
+    if "nlu_pipelines" in r:
+        lines += ["", "| NLU pipeline | intent accuracy | training |", "|---|---|---|"]
+        for p in r["nlu_pipelines"]:
+            lines.append(f"| {p['name']} | {p['accuracy']:.1%} | {p['train_s']:.0f} s |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
