@@ -82,6 +82,32 @@ def intent_examples(kb: KnowledgeBase) -> dict[str, list[str]]:
                 continue
             taken[key] = intent
             out.setdefault(intent, []).append(ex.replace("\n", " "))
+    out.setdefault("browse_compliance", []).extend(browse_examples(kb, taken))
+    return out
+
+
+# "What should a <industry> watch out for" is a request to browse the list, not a question about one practice.
+BROWSE_TEMPLATES = ["开{}要注意哪些规定", "{}容易被罚的地方有哪些", "{}行业常见违法行为", "做{}的要注意什么合规问题",
+                    "{}检查一般查哪些项目", "{}有哪些高频违规", "我是开{}的有啥要注意", "{}的合规清单给我看看"]
+DOMAIN_TEMPLATES = ["{}方面常见的违法有哪些", "{}领域的合规清单", "{}检查容易踩哪些坑", "列一下{}的高频违法行为"]
+
+
+def browse_examples(kb: KnowledgeBase, taken: dict[str, str]) -> list[str]:
+    out = []
+    industries = [forms[0] for canonical, forms in sorted(kb.vocab.get("industry", {}).items())
+                  if forms and canonical != "全部行业"]
+    for i, ind in enumerate(industries):
+        for t in (BROWSE_TEMPLATES[i % len(BROWSE_TEMPLATES)], BROWSE_TEMPLATES[(i + 3) % len(BROWSE_TEMPLATES)]):
+            ex = t.format(ind)
+            if normalize(ex) not in taken:
+                taken[normalize(ex)] = "browse_compliance"
+                out.append(ex)
+    for j, (domain, forms) in enumerate(sorted(kb.vocab.get("domain", {}).items())):
+        for k, t in enumerate(DOMAIN_TEMPLATES):
+            ex = t.format(forms[k % len(forms)] if forms else domain)
+            if normalize(ex) not in taken:
+                taken[normalize(ex)] = "browse_compliance"
+                out.append(ex)
     return out
 
 
