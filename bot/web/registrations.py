@@ -16,7 +16,7 @@ and a QR code of it (SVG data URI), plus ``qr_url`` for the same code as an SVG 
 
 Environment: ``REGISTRATION_HMAC_SECRET`` (required), ``PUBLIC_URL`` (base of the links), ``WEB_SECRET_KEY``
 (signs the links; set it, or links die with the process), ``REGISTRATION_LINK_TTL_DAYS`` (default 30),
-``REGISTRATION_QR_REQUIRE_SIGNATURE=1`` to serve the QR route only at the signed ``qr_url``.
+``REGISTRATION_QR_REQUIRE_SIGNATURE`` (default 1: the QR route answers only at the signed ``qr_url``).
 """
 from __future__ import annotations
 
@@ -199,11 +199,12 @@ def widget_link(app: web.Application, sender: str) -> str:
 
 
 def qr_requires_signature() -> bool:
-    """``REGISTRATION_QR_REQUIRE_SIGNATURE=1``: the QR route answers only the signed URL it handed out.
+    """The QR route answers only the signed URL it handed out (``REGISTRATION_QR_REQUIRE_SIGNATURE``, on by default).
 
-    Off by default (the route is open, as specified).  Credit codes are public, and the QR code opens the
-    registrant's conversation, so switching this on is recommended once the consumers use ``qr_url``."""
-    return os.environ.get("REGISTRATION_QR_REQUIRE_SIGNATURE", "").strip().lower() in ("1", "true", "yes", "on")
+    Credit codes are public and the QR code opens the registrant's conversation, so an unsigned route would let
+    anyone read it; ``REGISTRATION_QR_REQUIRE_SIGNATURE=0`` opens it for a registration system that cannot keep
+    the signed ``qr_url``."""
+    return os.environ.get("REGISTRATION_QR_REQUIRE_SIGNATURE", "1").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _qr_mac(secret: str, code: str, expires: int) -> str:
