@@ -6,7 +6,7 @@ from typing import Any
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.cards import Card, button, citations_for, numbered
+from actions.cards import Card, button, citations_for
 from actions.kb import get_kb
 from knowledge.engines.fee_relief import PARTY_TYPES, evaluate
 
@@ -47,11 +47,11 @@ class ActionReliefAnswer(Action):
         else:
             body.append("按您描述的情况，没有对应的法定缓交、减交、免交情形；确有困难的仍可提出申请并说明理由。")
         body += result.notes
-        for g in result.guides:
-            if g.aspect in ("materials", "timing", "enterprise"):
-                body.append(f"{g.title}：{g.text}")
+        shown = [g for g in result.guides if g.aspect in ("materials", "timing", "enterprise")]
+        for g in shown:
+            body.append(f"{g.title}：{g.text}")
         body.append("去哪里申请：在起诉或上诉时向受理案件的人民法院提交，可通过法院诉讼服务中心或其线上诉讼服务平台办理。")
-        ids = result.record_ids
+        ids = [r.id for r in result.eligible] + [g.id for g in shown]
         return Card(
             topic="fee_relief",
             title="诉讼费缓交、减交、免交" + ("：可以申请" + "、".join(result.reliefs) if result.reliefs else ""),
@@ -69,5 +69,3 @@ def _param_citations(kb) -> list[dict]:
         "fee_relief.reduction_min_ratio"].references
     return [kb.citation_dict_from(r.law, r.article, r.quote) for r in refs]
 
-
-__all__ = ["ValidateReliefForm", "ActionReliefAnswer", "numbered"]
