@@ -42,6 +42,10 @@ INTENT_OF_TYPE = {
 }
 INTENT_OF_GUIDE = {"litigation_info": "ask_litigation_info", "annual_report": "ask_compliance"}
 LOOKUP_ENTITIES = ("industry", "region", "dispute_type", "credit_issue", "risk_area", "circumstance")
+# Entities whose canonical values are words: their surface forms become Rasa synonyms, so a value that reaches the
+# pipeline by another way (a button payload, an integration) is mapped like the extractor maps it. Rasa's synonyms
+# are global, so a form claimed by two entities (or equal to a canonical value) is left out.
+SYNONYM_ENTITIES = ("industry", "region", "dispute_type", "credit_issue", "risk_area", "domain")
 
 
 class _Literal(str):
@@ -121,6 +125,20 @@ def lookups(kb: KnowledgeBase) -> dict[str, list[str]]:
     return tables
 
 
+def synonyms(kb: KnowledgeBase) -> dict[str, list[str]]:
+    canonicals = {c for e in SYNONYM_ENTITIES for c in kb.vocab.get(e, {})}
+    owners: dict[str, set[str]] = {}
+    for e in SYNONYM_ENTITIES:
+        for canonical, forms in kb.vocab.get(e, {}).items():
+            for f in forms:
+                owners.setdefault(f, set()).add(canonical)
+    out: dict[str, list[str]] = {}
+    for form, owner in sorted(owners.items()):
+        if len(owner) == 1 and form not in canonicals:
+            out.setdefault(next(iter(owner)), []).append(form)
+    return out
+
+
 def dictionary_words(kb: KnowledgeBase) -> list[str]:
     words = set()
     for rec in kb.records.values():
@@ -157,6 +175,10 @@ def generate(kb: KnowledgeBase | None = None) -> dict[str, int]:
             {"lookup": name, "examples": _Literal("".join(f"- {w}\n" for w in words))}
             for name, words in tables.items()
             if words
+        ]
+        + [
+            {"synonym": canonical, "examples": _Literal("".join(f"- {f}\n" for f in forms))}
+            for canonical, forms in synonyms(kb).items()
         ],
     }
     (NLU_OUT / "lookups.yml").write_text(
