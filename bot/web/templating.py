@@ -37,7 +37,6 @@ def setup_templates(app: web.Application) -> jinja2.Environment:
             app,
             loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
             autoescape=jinja2.select_autoescape(default=True, default_for_string=True),
-            undefined=jinja2.StrictUndefined,
         )
     env.filters.setdefault("localtime", localtime)
     env.filters.setdefault("mask", mask)

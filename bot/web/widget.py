@@ -21,6 +21,7 @@ import math
 import re
 import secrets
 
+import aiohttp
 import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import get_session
@@ -39,6 +40,8 @@ SESSION_KEY = "widget_sender"
 TOKEN_HEADER = "X-Widget-Token"
 TOKEN_TTL = 30 * 24 * 3600  # as long as the session cookie lives
 HISTORY_LIMIT = 200  # messages in a full history answer (the newest)
+# Rasa down (after the client's retries), or answering with an error status (e.g. a wrong token)
+RASA_ERRORS = (RasaUnavailable, aiohttp.ClientError)
 PAYLOAD_RE = re.compile(r"^/[A-Za-z_][\w.\-]*(\{.*\})?$", re.S)
 CHOSEN_OPTION = "（已选择快捷选项）"
 
@@ -184,7 +187,7 @@ async def api_history(request: web.Request) -> web.Response:
                                  headers={"Cache-Control": "no-store"})
     try:
         tracker = await app["rasa"].tracker(sender)
-    except RasaUnavailable:
+    except RASA_ERRORS:
         return error(503, UNAVAILABLE)
     messages = tracker_messages(tracker, sender)
     truncated = False
