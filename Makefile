@@ -74,9 +74,11 @@ lint: install
 validate: install
 	$(PY) -m knowledge validate
 
+# Debian's Chromium for the widget test (a test tool's own browser download does not work offline); a CJK font so
+# screenshots show characters, not boxes.
 browser-deps:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && fc-list 2>/dev/null | grep -qi wqy || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei)
 
 rasa-validate: install nlu
 	$(RASA) data validate --config config.yml --domain bot/domain --data data --fail-on-warnings

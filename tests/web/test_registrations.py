@@ -27,6 +27,7 @@ from bot.web.config import Settings
 from bot.web.db import Conversation, Registrant, TurnLog
 from bot.web.links import verify_sender_token
 from bot.web.rasa_client import RasaUnavailable
+from tests.web.fakes import FakeRasa
 
 SECRET = "registration-shared-secret"
 KEY = "front-secret-key"
@@ -34,33 +35,6 @@ PUBLIC = "https://hegui.example"
 # constructed by hand in tests/web/test_credit_code.py
 CODE = "91110000000000000E"  # 企业
 INDIVIDUAL = "92450100MA5KB1234F"  # 个体工商户
-
-
-class FakeRasa:
-    def __init__(self, fail_appends: int = 0):
-        self.sent: list = []
-        self.appended: list[tuple[str, list[dict]]] = []
-        self.fail_appends = fail_appends
-
-    async def send(self, sender, text, metadata=None):
-        self.sent.append((sender, text, metadata))
-        return [{"recipient_id": sender, "text": "ok"}]
-
-    async def tracker(self, sender):
-        return {"sender_id": sender, "events": [e for s, evs in self.appended if s == sender for e in evs]}
-
-    async def append_events(self, sender, events):
-        if self.fail_appends:
-            self.fail_appends -= 1
-            raise RasaUnavailable("down")
-        self.appended.append((sender, events))
-        return {}
-
-    async def healthy(self):
-        return {"fake": True}
-
-    async def close(self):
-        return None
 
 
 def make_app(tmp_path, kb, rasa=None, **kw):

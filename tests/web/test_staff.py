@@ -15,9 +15,9 @@ from aiohttp import web
 from bot.web.app import create_app
 from bot.web.config import Settings
 from bot.web.db import Conversation, Feedback, StaffUser, TurnLog
-from bot.web.rasa_client import RasaUnavailable
 from bot.web.staff import __main__ as cli
 from bot.web.staff import assist, auth
+from tests.web.fakes import FakeRasa
 
 KEY = "staff-test-secret"
 PASSWORD = "correct horse battery"
@@ -40,57 +40,6 @@ def card(sender: str, text: str) -> list[dict]:
              "buttons": [{"title": "看法条原文", "payload": "/ask_why"}],
              "custom": {"topic": "compliance", "kb_ids": ["market.food.expired_food"], "citations": CITATIONS,
                         "title": "销售超过保质期的食品"}}]
-
-
-class FakeRasa:
-    """Stands in for RasaClient: in-memory trackers that honour pause/resume; records every call."""
-
-    def __init__(self):
-        self.trackers: dict[str, dict] = {}
-        self.sent: list[tuple[str, str, dict | None]] = []
-        self.appended: list[tuple[str, list[dict]]] = []
-        self.down = False
-
-    def _t(self, sender):
-        return self.trackers.setdefault(sender, {"sender_id": sender, "events": [], "paused": False})
-
-    async def send(self, sender, text, metadata=None, message_id=None):
-        if self.down:
-            raise RasaUnavailable("down")
-        self.sent.append((sender, text, metadata))
-        t = self._t(sender)
-        t["events"].append({"event": "user", "text": text, "timestamp": time.time()})
-        if t["paused"]:
-            return []
-        messages = card(sender, text)
-        for m in messages:
-            t["events"].append({"event": "bot", "text": m["text"], "timestamp": time.time(), "metadata": {},
-                                "data": {"buttons": m.get("buttons"), "custom": m.get("custom")}})
-        if messages[0]["custom"]["topic"] == "handoff":
-            t["paused"] = True
-        return messages
-
-    async def tracker(self, sender):
-        if self.down:
-            raise RasaUnavailable("down")
-        t = self._t(sender)
-        return {"sender_id": sender, "events": [dict(e) for e in t["events"]], "paused": t["paused"]}
-
-    async def append_events(self, sender, events):
-        if self.down:
-            raise RasaUnavailable("down")
-        self.appended.append((sender, events))
-        t = self._t(sender)
-        for e in events:
-            t["paused"] = {"pause": True, "resume": False}.get(e["event"], t["paused"])
-            t["events"].append(dict(e))
-        return {}
-
-    async def healthy(self):
-        return {"fake": True}
-
-    async def close(self):
-        return None
 
 
 @dataclass(frozen=True)
@@ -120,7 +69,7 @@ class FakeSearcher:
 
 @pytest.fixture
 def rasa():
-    return FakeRasa()
+    return FakeRasa(answer=card)
 
 
 @pytest.fixture

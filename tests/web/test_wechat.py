@@ -14,8 +14,12 @@ from bot.web.app import create_app
 from bot.web.config import Settings
 from bot.web.db import Conversation, TurnLog, WechatSeen
 from bot.web.delivery import deliver
-from bot.web.rasa_client import RasaUnavailable
 from bot.web.wechat_sender import RecordingSender
+from tests.web.fakes import FakeRasa as BaseFakeRasa
+
+
+def FakeRasa(answer=None, **kw):  # noqa: N802 - the wechat tests answer with ANSWER by default
+    return BaseFakeRasa(answer=answer or (lambda sender, text: [{"recipient_id": sender, **ANSWER}]), **kw)
 
 TOKEN = "hegui-test-token"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters, as the account settings page shows it
@@ -33,39 +37,6 @@ ANSWER = {
         {"law": "明码标价和禁止价格欺诈规定", "article": "第五条", "quote": "经营者……应当明码标价。", "version": "2022"},
     ]},
 }
-
-
-class FakeRasa:
-    """Records calls; answers ``answer(sender, text)``; ``delay`` seconds late; ``fail`` raises RasaUnavailable."""
-
-    def __init__(self, answer=None, delay: float = 0.0, fail: bool = False):
-        self.answer = answer or (lambda sender, text: [{"recipient_id": sender, **ANSWER}])
-        self.delay = delay
-        self.fail = fail
-        self.sent: list[tuple[str, str, dict | None]] = []
-        self.appended: list[tuple[str, list[dict]]] = []
-
-    async def send(self, sender, text, metadata=None):
-        self.sent.append((sender, text, metadata))
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        if self.fail:
-            raise RasaUnavailable("down")
-        return self.answer(sender, text)
-
-    async def tracker(self, sender):
-        events = [e for s, evs in self.appended if s == sender for e in evs]
-        return {"sender_id": sender, "events": events, "paused": False}
-
-    async def append_events(self, sender, events):
-        self.appended.append((sender, events))
-        return {}
-
-    async def healthy(self):
-        return {"fake": True}
-
-    async def close(self):
-        return None
 
 
 def make_settings(tmp_path, **kw) -> Settings:
@@ -199,8 +170,8 @@ async def test_numbered_reply_sends_the_button_payload(client, rasa):
 
 
 async def test_numbered_reply_after_restart_reads_buttons_from_tracker(client, rasa):
-    rasa.appended.append(("wx-" + OPENID, [{"event": "bot", "text": "x", "data": {
-        "buttons": [{"title": "看法条原文", "payload": "/ask_why"}]}}]))
+    await rasa.append_events("wx-" + OPENID, [{"event": "bot", "text": "x", "data": {
+        "buttons": [{"title": "看法条原文", "payload": "/ask_why"}]}}])
     await reply_content(await post(client, text_xml("1", msg_id="2001")))
     assert rasa.sent[-1][1] == "/ask_why"
 

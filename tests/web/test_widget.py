@@ -15,8 +15,8 @@ from bot.web.config import Settings
 from bot.web.db import Conversation, TurnLog
 from bot.web.delivery import deliver
 from bot.web.links import sign_sender, verify_sender_token
-from bot.web.rasa_client import RasaUnavailable
 from bot.web.widget import CHOSEN_OPTION, HISTORY_LIMIT, tracker_messages
+from tests.web.fakes import FakeRasa
 
 KEY = "widget-test-secret"
 STATIC = Path(__file__).resolve().parents[2] / "bot" / "web" / "static"
@@ -46,65 +46,9 @@ def card(sender: str, text: str) -> list[dict]:
                         "title": "销售超过保质期的食品"}}]
 
 
-class FakeRasa:
-    """Stands in for RasaClient: keeps trackers in memory, records every call."""
-
-    def __init__(self):
-        self.trackers: dict[str, dict] = {}
-        self.sent: list[tuple[str, str, dict | None]] = []
-        self.appended: list[tuple[str, list[dict]]] = []
-        self.tracker_calls: list[str] = []
-        self.down = False
-
-    def _t(self, sender: str) -> dict:
-        return self.trackers.setdefault(sender, {"sender_id": sender, "events": [], "paused": False})
-
-    async def send(self, sender, text, metadata=None, message_id=None):
-        if self.down:
-            raise RasaUnavailable("down")
-        self.sent.append((sender, text, metadata))
-        t = self._t(sender)
-        t["events"].append({"event": "user", "text": text, "timestamp": time.time(), "metadata": metadata or {}})
-        if t["paused"]:
-            return []
-        messages = card(sender, text)
-        for m in messages:
-            t["events"].append({"event": "bot", "text": m["text"], "timestamp": time.time(), "metadata": {},
-                                "data": {"buttons": m.get("buttons"), "custom": m.get("custom")}})
-        if messages and (messages[0].get("custom") or {}).get("topic") == "handoff":
-            t["paused"] = True
-        return messages
-
-    async def tracker(self, sender):
-        if self.down:
-            raise RasaUnavailable("down")
-        self.tracker_calls.append(sender)
-        t = self._t(sender)
-        return {"sender_id": sender, "events": [dict(e) for e in t["events"]], "paused": t["paused"]}
-
-    async def append_events(self, sender, events):
-        if self.down:
-            raise RasaUnavailable("down")
-        self.appended.append((sender, events))
-        t = self._t(sender)
-        for e in events:
-            if e["event"] == "pause":
-                t["paused"] = True
-            elif e["event"] == "resume":
-                t["paused"] = False
-            t["events"].append(dict(e))
-        return {}
-
-    async def healthy(self):
-        return {"fake": not self.down}
-
-    async def close(self):
-        return None
-
-
 @pytest.fixture
 def rasa():
-    return FakeRasa()
+    return FakeRasa(answer=card)
 
 
 @pytest.fixture
