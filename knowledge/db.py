@@ -21,6 +21,7 @@ from knowledge.schema import RECORD_TYPES
 from knowledge.statutes import Law
 
 ROOT = Path(__file__).resolve().parent.parent
+LAW_FIELDS = ("key", "title", "version", "version_note", "source", "sha256", "caveat")  # Law <-> LawRow
 DEFAULT_URL = f"sqlite:///{ROOT / 'var' / 'knowledge.db'}"
 
 
@@ -53,17 +54,7 @@ def load(kb: KnowledgeBase, engine: Engine, force: bool = False) -> bool:
         cited = {(c.law, c.article) for r in kb.records.values() for c in r.citations}
         cited |= {(ref.law, ref.article) for p in kb.parameters for ref in p.all_references()}
         for law in kb.statutes.values():
-            s.add(
-                LawRow(
-                    key=law.key,
-                    title=law.title,
-                    version=law.version,
-                    version_note=law.version_note,
-                    source=law.source,
-                    sha256=law.sha256,
-                    caveat=law.caveat,
-                )
-            )
+            s.add(LawRow(**{f: getattr(law, f) for f in LAW_FIELDS}))
         s.flush()
         # Only cited articles are stored: the vendored files stay the full reference.
         s.add_all(
@@ -107,15 +98,7 @@ def from_db(engine: Engine) -> KnowledgeBase:
     with Session(engine) as s:
         laws = {}
         for row in s.scalars(select(LawRow)):
-            laws[row.key] = Law(
-                key=row.key,
-                title=row.title,
-                version=row.version,
-                version_note=row.version_note,
-                source=row.source,
-                sha256=row.sha256,
-                caveat=row.caveat,
-            )
+            laws[row.key] = Law(**{f: getattr(row, f) for f in LAW_FIELDS})
         for art in s.scalars(select(ArticleRow)):
             laws[art.law_key].articles[art.label] = art.text
         records, origins, params = {}, {}, {}
