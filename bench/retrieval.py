@@ -35,15 +35,15 @@ def evaluate(k: int = 3) -> dict:
     per_query_ms = (time.perf_counter() - started) / len(questions) * 1000
 
     def score(results):
-        h1 = sum(bool(set(r[:1]) & set(q["expect"])) for r, q in zip(results, questions)) / len(questions)
-        h3 = sum(bool(set(r[:3]) & set(q["expect"])) for r, q in zip(results, questions)) / len(questions)
+        h1 = sum(bool(set(r[:1]) & set(q["expect"])) for r, q in zip(results, questions, strict=True)) / len(questions)
+        h3 = sum(bool(set(r[:3]) & set(q["expect"])) for r, q in zip(results, questions, strict=True)) / len(questions)
         return h1, h3
 
     a1, a3 = score(ours)
     b1, b3 = score(base_hits)
     return {"questions": len(questions), "records": len(kb.records), "assistant_hit1": a1, "assistant_hit3": a3,
             "baseline_hit1": b1, "baseline_hit3": b3, "lookup_ms": per_query_ms,
-            "misses": [q["q"] for r, q in zip(ours, questions) if not set(r[:3]) & set(q["expect"])]}
+            "misses": [q["q"] for r, q in zip(ours, questions, strict=True) if not set(r[:3]) & set(q["expect"])]}
 
 
 if __name__ == "__main__":

@@ -53,11 +53,11 @@ def peak_rss_mb(pid: int) -> float:
 
 
 def load_runs(model: str, replicas: int, label: str) -> tuple[list[dict], dict]:
+    import psycopg2
+
     from tests.load import run_load
     from tests.reliability.conftest import PG, production_env
     from tests.stack import Stack
-
-    import psycopg2
 
     db = f"hegui_bench_{label}_{replicas}"
     conn = psycopg2.connect(dbname="postgres", **PG)

@@ -19,7 +19,6 @@ from pathlib import Path
 
 from knowledge.kb import KnowledgeBase, KnowledgeError
 
-
 _DATA_DIR: Path | None = None
 
 

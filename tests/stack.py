@@ -103,7 +103,7 @@ class Stack:
                        **{**self.extra_env, **self.web_env})
         self._spawn("web", [PY, "-m", "bot.web"], env)
 
-    def start(self) -> "Stack":
+    def start(self) -> Stack:
         for i in range(self.action_servers):
             self.start_actions(i)
         # replicas start one after the other: the first creates the tracker tables the others then share
@@ -141,7 +141,7 @@ class Stack:
         for name in list(self.procs):
             self.stop_process(name)
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -106,7 +106,7 @@ def browse_examples(kb: KnowledgeBase, taken: dict[str, str]) -> list[str]:
             if normalize(ex) not in taken:
                 taken[normalize(ex)] = "browse_compliance"
                 out.append(ex)
-    for j, (domain, forms) in enumerate(sorted(kb.vocab.get("domain", {}).items())):
+    for domain, forms in sorted(kb.vocab.get("domain", {}).items()):
         for k, t in enumerate(DOMAIN_TEMPLATES):
             ex = t.format(forms[k % len(forms)] if forms else domain)
             if normalize(ex) not in taken:

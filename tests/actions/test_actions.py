@@ -9,8 +9,19 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import compliance, credit_repair, criminal_risk, exemption, fallback, fee_relief, handoff, litigation_fee
-from actions import mediation, questions, routing
+from actions import (
+    compliance,
+    credit_repair,
+    criminal_risk,
+    exemption,
+    fallback,
+    fee_relief,
+    handoff,
+    litigation_fee,
+    mediation,
+    questions,
+    routing,
+)
 
 TRACKERS = Path(__file__).parent / "trackers"
 ROOT = Path(__file__).resolve().parents[2]
