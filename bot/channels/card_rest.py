@@ -19,6 +19,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+import bot.rasa_patches  # noqa: F401  (the server loads this channel: apply the fixes to Rasa internals)
+
 logger = structlog.get_logger()
 MESSAGE_KEYS = ("text", "buttons", "image", "attachment", "custom")
 MESSAGE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
