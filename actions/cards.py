@@ -54,8 +54,10 @@ class Card:
 
     def send(self, dispatcher: CollectingDispatcher) -> list:
         dispatcher.utter_message(text=self.text(), buttons=self.buttons or None, json_message=self.custom())
+        # ids only: the tracker store re-reads every event of a session on every turn, so the quotes (already in
+        # the message's card) are not copied into a slot; "为什么" looks them up again from the ids
         return [SlotSet("last_answer", {"topic": self.topic, "kb_ids": self.kb_ids, "title": self.title,
-                                        "citations": self.citations})]
+                                        "cited": bool(self.citations)})]
 
 
 def basis_line(citations: Iterable[dict]) -> str:
@@ -80,6 +82,15 @@ def citations_for(record_ids: Iterable[str], roles: set[str] | None = None) -> l
                 seen.add(key)
                 out.append(kb.citation_dict(c))
     return out
+
+
+def citations_of_ids(ids: Iterable[str]) -> list[dict]:
+    """Citations of records and parameters (``param.<name>``) by id."""
+    kb = get_kb()
+    ids = list(ids)
+    records = [i for i in ids if i in kb.records]
+    params = [kb.parameters[i[len("param."):]] for i in ids if i.startswith("param.")]
+    return citations_for(records) + citations_from_references(r for p in params for r in p.all_references())
 
 
 def citations_from_references(refs: Iterable[Reference]) -> list[dict]:

@@ -6,7 +6,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.cards import Card, basis_line, button, citations_for
+from actions.cards import Card, basis_line, button, citations_for, citations_of_ids
 from actions.common import latest_text
 from actions.kb import get_kb
 from knowledge.schema import Guide
@@ -54,7 +54,7 @@ class ActionExplainBasis(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
         last = tracker.get_slot("last_answer") or {}
-        citations = last.get("citations") or []
+        citations = citations_of_ids(last.get("kb_ids") or []) if last.get("cited", True) else []
         if not citations:
             dispatcher.utter_message(
                 text="我还没有给出需要依据的回答。先问一个问题吧，例如“没有明码标价会怎么罚”，回答里会写明法律依据。",
