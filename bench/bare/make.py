@@ -5,6 +5,7 @@ knowledge layer: custom actions, forms, retrieval and the rule engines.
 """
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -32,9 +33,8 @@ def write_project() -> None:
     (BUILD / "data").mkdir(parents=True, exist_ok=True)
     (BUILD / "domain.yml").write_text(yaml.safe_dump(domain, allow_unicode=True), encoding="utf-8")
     (BUILD / "data" / "rules.yml").write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
-    config = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))
-    config["policies"] = [{"name": "RulePolicy"}]
-    (BUILD / "config.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    # the same configuration as the assistant: NLU pipeline and policies; only actions and forms differ
+    shutil.copyfile(ROOT / "config.yml", BUILD / "config.yml")
 
 
 def train() -> Path:
