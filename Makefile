@@ -22,7 +22,7 @@ help:
 # ---------------------------------------------------------------- set-up
 $(INSTALLED): requirements/lock.txt pyproject.toml
 	@test -x $(PY) || { P=$$(.ci/find-python310) && "$$P" -m venv $(VENV); }
-	$(PY) -m pip install -q --upgrade "pip<24.1" wheel setuptools
+	$(PY) -m pip install -q "pip<24.1" "wheel==0.45.1" "setuptools==70.3.0"  # setuptools as Rasa 3.6.21 pins it
 	$(PY) -m pip install -q -r requirements/lock.txt
 	$(PY) -m pip install -q --no-deps -e .
 	@touch $@
