@@ -33,10 +33,11 @@ def candidates() -> dict[str, dict]:
 def measure(name: str, config: dict) -> dict:
     work = Path(tempfile.mkdtemp(prefix="hegui-pipe-"))
     (work / "config.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    env = dict(__import__("os").environ, RASA_CACHE_DIRECTORY=str(work / "cache"))  # a full training, no cache
     started = time.perf_counter()
     subprocess.run([RASA, "train", "nlu", "--config", str(work / "config.yml"), "--nlu", "data/nlu",
                     "--out", str(work / "models"), "--fixed-model-name", "m"], cwd=ROOT, check=True,
-                   capture_output=True)
+                   capture_output=True, env=env)
     train_s = time.perf_counter() - started
     subprocess.run([RASA, "test", "nlu", "--model", str(work / "models" / "m.tar.gz"), "--nlu", "tests/nlu",
                     "--out", str(work / "results")], cwd=ROOT, check=True, capture_output=True)

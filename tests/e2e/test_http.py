@@ -102,3 +102,54 @@ def test_rasa_and_actions_listen_on_loopback_only(stack):
         addrs = listening_addresses(stack.ports[name])
         assert addrs and addrs <= loopback, (name, addrs)
     assert listening_addresses(stack.ports["web"])
+
+
+def turn(stack, sender, text):
+    status, messages = post(stack, {"sender": sender, "message": text})
+    assert status == 200 and messages, (text, status, messages)
+    return messages
+
+
+def card_of(messages, topic):
+    return next((m for m in messages if (m.get("custom") or {}).get("topic") == topic), None)
+
+
+def test_a_correction_mid_form_is_used(stack):
+    s = "e2e-correct"
+    for text in ["帮我算一下诉讼费", "合同纠纷", "50万", "不对，金额是80万", "普通程序"]:
+        turn(stack, s, text)
+    answer = card_of(turn(stack, s, "判决"), "litigation_fee")
+    assert answer["custom"]["data"]["fee_max"] == "11800.00"  # 8,800 + 300,000 × 1%
+
+
+def test_switching_topic_mid_form_answers_the_new_question(stack):
+    s = "e2e-switch"
+    turn(stack, s, "诉讼费怎么算")
+    answer = card_of(turn(stack, s, "对了，没有明码标价会被罚吗"), "compliance")
+    assert answer and answer["custom"]["kb_ids"][0].startswith("market.price.")
+
+
+def test_two_unusable_answers_get_an_explanation_and_an_offer_to_stop(stack):
+    s = "e2e-help"
+    turn(stack, s, "帮我算一下诉讼费")
+    turn(stack, s, "合同纠纷")
+    first = " ".join(m.get("text", "") for m in turn(stack, s, "啊啊啊"))
+    assert "金额" in first
+    second = turn(stack, s, "嗯嗯嗯嗯")
+    assert any("停下" in (m.get("text") or "") for m in second)
+    assert any(b["title"] == "不算了" for m in second for b in m.get("buttons") or [])
+
+
+def test_why_quotes_the_basis_of_the_last_answer(stack, kb):
+    s = "e2e-why"
+    turn(stack, s, "灭火器过期了会罚款吗")
+    why = next(m for m in turn(stack, s, "依据是什么") if m.get("custom"))
+    assert why["custom"]["citations"]
+    for c in why["custom"]["citations"]:
+        assert c["quote"] in why["text"]
+
+
+def test_out_of_scope_and_nonsense_get_a_next_step_never_silence(stack):
+    for text in ["遗产怎么继承", "asdfgh", "😀😀😀", "？？？"]:
+        messages = turn(stack, f"e2e-oos-{len(text)}", text)
+        assert any(m.get("buttons") or "12348" in (m.get("text") or "") for m in messages), text

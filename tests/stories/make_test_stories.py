@@ -70,7 +70,16 @@ CONVERSATIONS: dict[str, list] = {
         (U, "公司资金紧张诉讼费能缓交吗", "ask_fee_relief"), (A, "relief_form"), (L, "relief_form"),
         (L, None), ("requested_null",), (A, "action_relief_answer"),
     ],
-    "mediation routing with a correction of the region": [
+    "fee form with corrections of the amount and the case type": [
+        (U, "帮我算算官司要多少钱", "ask_litigation_fee"), (A, "fee_form"), (L, "fee_form"),
+        (U, "合同纠纷", "inform"), (A, "fee_form"),
+        (U, "50万", "inform"), (A, "fee_form"),
+        (U, "不对，金额是80万", "inform"), (A, "fee_form"),
+        (U, "改成劳动争议", "inform"), (A, "fee_form"),
+        (U, "简易程序", "inform"), (A, "fee_form"),
+        (U, "判决", "inform"), *form_submit("fee_form", "action_fee_answer"),
+    ],
+    "mediation routing": [
         (U, "客户欠货款不还去哪里调解", "ask_mediation"), (A, "mediation_form"), (L, "mediation_form"),
         (U, "柳州", "inform"), (A, "mediation_form"),
         (U, "没有", "deny"), (A, "mediation_form"),
