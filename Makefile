@@ -33,6 +33,8 @@ var/run.env:
 	@mkdir -p var
 	@echo "RASA_TOKEN=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(24))')" > $@
 	@echo "WEB_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(32))')" >> $@
+	@echo "REGISTRATION_HMAC_SECRET=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(32))')" >> $@
+	@echo "WECHAT_TOKEN=$$($(PY) -c 'import secrets; print(secrets.token_hex(16))')" >> $@
 
 kb: install
 	$(PY) -m knowledge load
