@@ -50,6 +50,10 @@ class PurgeReport:
     dry_run: bool = False
 
 
+ASSIST_PREFIX = "assist-"
+ASSIST_DAYS = 1
+
+
 def _chunks(items: Iterable[str], size: int = CHUNK):
     items = list(items)
     for i in range(0, len(items), size):
@@ -109,6 +113,13 @@ def purge(settings: Settings, days: int | None = None, now: dt.datetime | None =
         front_recent, front_old = _front_activity(s, cutoff)
     tracker_recent, tracker_old = _tracker_activity(tracker, cutoff_ts) if tracker is not None else (set(), set())
     stale = (front_old | tracker_old) - front_recent - tracker_recent
+    if tracker is not None:
+        # the staff console's agent-assist questions are scratch conversations: kept one day, not a year
+        assist_cutoff = (now - dt.timedelta(days=ASSIST_DAYS)).replace(tzinfo=dt.timezone.utc).timestamp()
+        assist_recent, assist_old = _tracker_activity(tracker, assist_cutoff)
+        assist = {x for x in assist_old if x.startswith(ASSIST_PREFIX)}
+        stale |= assist
+        tracker_old |= assist
     report.conversations = len(stale)
 
     with db.session() as s, s.begin():

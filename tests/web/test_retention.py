@@ -163,3 +163,26 @@ def test_cli(stores, monkeypatch, capsys):
     assert "已删除对话" in capsys.readouterr().out
     assert "tracker-only-old" not in tracker_senders(stores)
     assert retention.main(["--days", "0"]) == 2
+
+
+def test_agent_assist_scratch_conversations_go_after_a_day(tmp_path):
+    import sqlite3
+    import time as _time
+
+    from bot.web.config import Settings
+    from bot.web.retention import purge
+
+    tracker_path = tmp_path / "tracker.db"
+    con = sqlite3.connect(tracker_path)
+    con.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, type_name TEXT, timestamp REAL, "
+                "intent_name TEXT, action_name TEXT, data TEXT)")
+    two_days_ago = _time.time() - 2 * 86400
+    for sender in ("assist-wangfang-1", "w-user-1"):
+        con.execute("INSERT INTO events (sender_id, type_name, timestamp, data) VALUES (?, 'user', ?, '{}')",
+                    (sender, two_days_ago))
+    con.commit()
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'web.db'}", tracker_db_url=f"sqlite:///{tracker_path}",
+                        retention_days=365)
+    report = purge(settings)
+    left = {row[0] for row in con.execute("SELECT DISTINCT sender_id FROM events")}
+    assert left == {"w-user-1"} and report.conversations == 1
