@@ -56,7 +56,8 @@ def render_guide(guide: Guide) -> Card:
     if guide.contact:
         body.append(f"咨询渠道：{guide.contact}")
     body += [f"提示：{c}" for c in guide.caveats]
-    topic = "litigation_info" if guide.guide_topic == "litigation_info" else "compliance"
+    topic = {"litigation_info": "litigation_info", "litigation_fee": "litigation_fee"}.get(guide.guide_topic,
+                                                                                           "compliance")
     return Card(topic=topic, title=guide.title, body=body, kb_ids=[guide.id], citations=citations_for([guide.id]))
 
 

@@ -7,11 +7,42 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.cards import Card, button, citations_from_references
-from actions.kb import get_kb
+from actions.cards import Card, button, citations_for, citations_from_references
+from actions.common import latest_text
+from actions.compliance import render_guide
+from actions.kb import get_kb, get_searcher
 from knowledge.engines import fee_schedule as fs
+from knowledge.schema import Guide
+from knowledge.search import resolve
 
 AMOUNT_CASES = {"property", "ip"}
+FEE_ENTITIES = {"case_type", "amount", "application_type", "procedure", "ending"}
+
+
+def fee_rule_question(tracker: Tracker) -> Guide | None:
+    """"诉讼费谁出/什么时候交/能退吗" asks about the rules, not for a figure: the matching guide, if any."""
+    entities = {e.get("entity") for e in tracker.latest_message.get("entities") or []}
+    text = latest_text(tracker)
+    if entities & FEE_ENTITIES or not text:
+        return None
+    res = resolve(get_searcher(), text, types=["guide"])
+    guide = get_kb().records.get(res.best.record_id) if res.best and res.confident else None
+    return guide if isinstance(guide, Guide) and guide.guide_topic == "litigation_fee" else None
+
+
+def fee_rules(ending: str) -> tuple[list[str], list[str]]:
+    """Who prepays and who finally bears the fee, from the guides (lines, record ids)."""
+    kb = get_kb()
+    prepay, bearing = kb.records.get("guide.litigation_fee.prepayment"), kb.records.get("guide.litigation_fee.bearing")
+    lines, ids = [], []
+    if prepay:
+        lines.append("谁预交：" + prepay.body[0])
+        ids.append(prepay.id)
+    if bearing:
+        extra = {"mediation": 1, "withdrawal": 2}.get(ending)
+        lines.append("谁负担：" + bearing.body[0] + (bearing.body[extra] if extra is not None else ""))
+        ids.append(bearing.id)
+    return lines, ids
 AMOUNT_APPLICATIONS = {"enforcement", "preservation", "payment_order", "bankruptcy"}
 
 
@@ -20,6 +51,9 @@ class ValidateFeeForm(FormValidationAction):
         return "validate_fee_form"
 
     async def required_slots(self, domain_slots: list[str], dispatcher, tracker: Tracker, domain: DomainDict) -> list[str]:
+        if tracker.get_slot("requested_slot") is None and not tracker.get_slot("case_type") \
+                and fee_rule_question(tracker):
+            return []  # a question about the rules: answered from the guide, nothing to ask
         application = tracker.get_slot("application_type")
         if application in fs.APPLICATION_TYPES:
             return ["amount"] if application in AMOUNT_APPLICATIONS else []
@@ -101,14 +135,18 @@ def render_fee(case_type: str, amount, procedure: str, ending: str, application:
             body.append(f"如果调解结案或撤诉：{fs.describe(med)}。")
             results.append(med)
         body += result.notes
-        body.append("案件受理费由原告预交（追索劳动报酬的案件可以不预交），最终一般由败诉方负担。")
+    rule_lines, rule_ids = fee_rules(ending if application not in fs.APPLICATION_TYPES else None)
+    if application not in fs.APPLICATION_TYPES:
+        body += rule_lines
+    else:
+        rule_ids = []
     refs = [r for res in results for r in res.all_references()]
     return Card(
         topic="litigation_fee",
         title=title,
         body=body,
-        kb_ids=sorted({f"param.{p.name}" for p in kb.parameters for r in p.all_references() if r in refs}),
-        citations=citations_from_references(refs),
+        kb_ids=sorted({f"param.{p.name}" for p in kb.parameters for r in p.all_references() if r in refs}) + rule_ids,
+        citations=citations_from_references(refs) + citations_for(rule_ids),
         buttons=_follow_ups(procedure, ending),
         data={"fee_min": str(result.fee_min), "fee_max": str(result.fee_max), "case_type": result.kind,
               "amount": str(result.amount) if result.amount is not None else None},
@@ -146,6 +184,9 @@ class ActionFeeAnswer(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
         s = tracker.get_slot
+        guide = fee_rule_question(tracker) if not (s("case_type") or s("application_type")) else None
+        if guide is not None:
+            return render_guide(guide).send(dispatcher)
         try:
             card = render_fee(s("case_type"), s("amount"), s("procedure"), s("ending"), s("application_type"))
         except fs.FeeInputError as e:

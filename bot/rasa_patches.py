@@ -9,7 +9,7 @@ responses are still rejected with Rasa's own message (tests/bot/test_rasa_patche
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any, Dict, Text
+from typing import Any
 
 import rasa
 from jsonschema import ValidationError, validators
@@ -26,7 +26,7 @@ def _response_validator():
     return cls(spec)
 
 
-def _validate_action_result(self, result: Dict[Text, Any]) -> bool:
+def _validate_action_result(self, result: dict[str, Any]) -> bool:
     try:
         error = next(iter(_response_validator().iter_errors(result)), None)
         if error is not None:

@@ -196,7 +196,7 @@ class Guide(Record):
     body: list[str] = Field(..., min_items=1)
     next_steps: list[str] = []
     contact: str = ""
-    guide_topic: Literal["litigation_info", "annual_report", "legal_aid", "general"] = "general"
+    guide_topic: Literal["litigation_info", "litigation_fee", "annual_report", "legal_aid", "general"] = "general"
 
 
 RECORD_TYPES: dict[str, type[Record]] = {

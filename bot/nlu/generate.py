@@ -40,7 +40,8 @@ INTENT_OF_TYPE = {
     MediationChannel: "ask_mediation",
     CreditRepairProcedure: "ask_credit_repair",
 }
-INTENT_OF_GUIDE = {"litigation_info": "ask_litigation_info", "annual_report": "ask_compliance"}
+INTENT_OF_GUIDE = {"litigation_info": "ask_litigation_info", "annual_report": "ask_compliance",
+                   "litigation_fee": "ask_litigation_fee"}
 LOOKUP_ENTITIES = ("industry", "region", "dispute_type", "credit_issue", "risk_area", "circumstance")
 # Entities whose canonical values are words: their surface forms become Rasa synonyms, so a value that reaches the
 # pipeline by another way (a button payload, an integration) is mapped like the extractor maps it. Rasa's synonyms

@@ -153,3 +153,16 @@ def test_out_of_scope_and_nonsense_get_a_next_step_never_silence(stack):
     for text in ["遗产怎么继承", "asdfgh", "😀😀😀", "？？？"]:
         messages = turn(stack, f"e2e-oos-{len(text)}", text)
         assert any(m.get("buttons") or "12348" in (m.get("text") or "") for m in messages), text
+
+
+def test_a_question_about_fee_rules_is_answered_from_the_guide_not_the_calculator(stack, kb):
+    messages = turn(stack, "e2e-fee-rules", "官司打赢了诉讼费对方出吗")
+    card = card_of(messages, "litigation_fee")
+    assert card and "guide.litigation_fee.bearing" in card["custom"]["kb_ids"]
+    assert any(c["article"] == "第二十九条" for c in card["custom"]["citations"])
+
+
+def test_the_fee_answer_says_who_prepays_and_who_bears_it(stack):
+    card = card_of(turn(stack, "e2e-fee-who", "50万的合同纠纷判决结案普通程序诉讼费多少"), "litigation_fee")
+    assert "谁预交" in card["text"] and "谁负担" in card["text"]
+    assert {"guide.litigation_fee.prepayment", "guide.litigation_fee.bearing"} <= set(card["custom"]["kb_ids"])
