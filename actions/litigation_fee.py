@@ -1,6 +1,7 @@
 """Court-fee calculator (form): case type, amount, procedure, ending → fee with per-bracket breakdown."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -169,7 +170,7 @@ def _follow_ups(procedure: str | None, ending: str | None) -> list[dict]:
 def _scale_only(param: str) -> Card:
     kb = get_kb()
     p = kb.parameters[param]
-    scale = p.at(__import__("datetime").date.today())
+    scale = p.at(dt.date.today())
     body = ["没有金额时无法算出具体数额。财产案件按诉讼请求金额分段累计："]
     body += [f"· {b.reference.quote}" for b in scale.brackets if b.reference]
     body.append("告诉我金额（例如“50万”）就能算出具体数字。")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -33,7 +34,7 @@ def candidates() -> dict[str, dict]:
 def measure(name: str, config: dict) -> dict:
     work = Path(tempfile.mkdtemp(prefix="hegui-pipe-"))
     (work / "config.yml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    env = dict(__import__("os").environ, RASA_CACHE_DIRECTORY=str(work / "cache"))  # a full training, no cache
+    env = dict(os.environ, RASA_CACHE_DIRECTORY=str(work / "cache"))  # a full training, no cache
     started = time.perf_counter()
     subprocess.run([RASA, "train", "nlu", "--config", str(work / "config.yml"), "--nlu", "data/nlu",
                     "--out", str(work / "models"), "--fixed-model-name", "m"], cwd=ROOT, check=True,

@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import os
 import platform
 import shutil
 import subprocess
@@ -32,7 +33,7 @@ REPEATS = 3  # each load is run this many times; the median run (by throughput) 
 def timed_training() -> float:
     """A full training from nothing: a fresh Rasa cache, as in CI (a warm cache would skip unchanged parts)."""
     out = Path(tempfile.mkdtemp(prefix="hegui-train-"))
-    env = dict(__import__("os").environ, RASA_CACHE_DIRECTORY=str(out / "cache"))
+    env = dict(os.environ, RASA_CACHE_DIRECTORY=str(out / "cache"))
     started = time.perf_counter()
     subprocess.run([RASA, "train", "--config", "config.yml", "--domain", "bot/domain", "--data", "data",
                     "--out", str(out), "--fixed-model-name", "bench"], cwd=ROOT, check=True, capture_output=True,
@@ -59,7 +60,7 @@ def peak_rss_mb(pid: int) -> float:
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (from /proc; clock ticks of 1/100 s)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / __import__("os").sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def load_runs(model: str, replicas: int, label: str) -> tuple[list[dict], dict]:
@@ -114,7 +115,7 @@ def main() -> int:
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     report: dict = {"date": dt.datetime.now().isoformat(timespec="seconds"), "machine": platform.platform(),
-                    "cpus": __import__("os").cpu_count()}
+                    "cpus": os.cpu_count()}
 
     print("training the full assistant ...", flush=True)
     report["training_s"] = round(timed_training(), 1)
