@@ -18,7 +18,7 @@ FORM_ENTITIES = {
     "fee_form": {"amount", "case_type", "procedure", "ending", "application_type", "procedure_hint", "ending_hint"},
     "exemption_form": {"first_violation", "harm", "corrected", "mitigating", "refunded"},
     "relief_form": {"party_type", "circumstance"},
-    "mediation_form": {"dispute_type", "region", "foreign"},
+    "mediation_form": {"dispute_type", "region", "foreign", "amount"},
 }
 HINTS = {"procedure_hint": "procedure", "ending_hint": "ending"}
 
@@ -44,9 +44,8 @@ class ActionHandleInform(Action):
             return [FollowupAction("action_credit_repair")]
         if entities & {"risk_area", "criminal_risk"}:
             return [FollowupAction("action_criminal_risk")]
-        for name, ents in FORM_ENTITIES.items():
-            if entities & (ents - {"procedure_hint", "ending_hint"}) and not (name == "fee_form" and entities == {"amount"}
-                                                                                and last_topic == "mediation"):
+        for name, ents in FORM_ENTITIES.items():  # no topic to continue: the first form the fact belongs to
+            if entities & (ents - set(HINTS)):
                 return events + [FollowupAction(name)]
         if entities & {"industry", "domain"}:
             return [FollowupAction("action_browse_compliance")]
