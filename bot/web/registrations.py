@@ -42,7 +42,7 @@ from bot.web import credit_code as cc
 from bot.web.db import Conversation, Registrant, TurnLog, utcnow
 from bot.web.delivery import deliver
 from bot.web.privacy import mask
-from bot.web.validation import error
+from bot.web.validation import TooLarge, error, read_limited
 
 logger = structlog.get_logger()
 
@@ -309,18 +309,10 @@ def validate_payload(body: object) -> dict:
 
 
 async def _read_body(request: web.Request) -> bytes:
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise Rejected(413, f"请求过大：上限 {MAX_BODY_BYTES} 字节")
-    chunks, size = [], 0
-    while True:
-        chunk = await request.content.read(MAX_BODY_BYTES + 1 - size)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise Rejected(413, f"请求过大：上限 {MAX_BODY_BYTES} 字节")
-    return b"".join(chunks)
+    try:
+        return await read_limited(request, MAX_BODY_BYTES)
+    except TooLarge:
+        raise Rejected(413, f"请求过大：上限 {MAX_BODY_BYTES} 字节") from None
 
 
 # ---------------------------------------------------------------------------------------------- handlers

@@ -21,14 +21,33 @@ class BadInput(Exception):
         self.message = message
 
 
+class TooLarge(Exception):
+    pass
+
+
+async def read_limited(request: web.Request, max_bytes: int) -> bytes:
+    """The whole body, or TooLarge as soon as it exceeds ``max_bytes`` (never reads more than that + 1)."""
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise TooLarge(max_bytes)
+    chunks, size = [], 0
+    while True:  # a body may arrive in several chunks: read until the end or the limit
+        chunk = await request.content.read(max_bytes + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > max_bytes:
+            raise TooLarge(max_bytes)
+    return b"".join(chunks)
+
+
 async def read_json(request: web.Request, max_bytes: int) -> dict:
     if request.content_type != "application/json":
         raise BadInput(415, "请求体必须是 JSON（Content-Type: application/json）")
-    if request.content_length is not None and request.content_length > max_bytes:
-        raise BadInput(413, f"请求过大：上限 {max_bytes} 字节")
-    raw = await request.content.read(max_bytes + 1)
-    if len(raw) > max_bytes:
-        raise BadInput(413, f"请求过大：上限 {max_bytes} 字节")
+    try:
+        raw = await read_limited(request, max_bytes)
+    except TooLarge:
+        raise BadInput(413, f"请求过大：上限 {max_bytes} 字节") from None
     try:
         body = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):

@@ -38,7 +38,7 @@ from bot.web.conversation import APOLOGY, UNAVAILABLE, handle_turn, system_messa
 from bot.web.db import WechatSeen
 from bot.web.privacy import mask
 from bot.web.rasa_client import RasaUnavailable
-from bot.web.validation import BadInput, clean_text
+from bot.web.validation import BadInput, TooLarge, clean_text, read_limited
 from bot.web.wechat_sender import WechatSender, make_sender
 
 logger = structlog.get_logger()
@@ -516,18 +516,10 @@ async def verify(request: web.Request) -> web.Response:
 
 
 async def _read_body(request: web.Request) -> bytes:
-    if request.content_length is not None and request.content_length > MAX_XML_BYTES:
-        raise BadXml(f"消息过大：上限 {MAX_XML_BYTES} 字节")
-    chunks, size = [], 0
-    while True:
-        chunk = await request.content.read(MAX_XML_BYTES + 1 - size)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > MAX_XML_BYTES:
-            raise BadXml(f"消息过大：上限 {MAX_XML_BYTES} 字节")
-    return b"".join(chunks)
+    try:
+        return await read_limited(request, MAX_XML_BYTES)
+    except TooLarge:
+        raise BadXml(f"消息过大：上限 {MAX_XML_BYTES} 字节") from None
 
 
 async def receive(request: web.Request) -> web.Response:
