@@ -26,11 +26,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_http(url: str, timeout: float = 180.0, proc: subprocess.Popen | None = None) -> None:
+def wait_http(url: str, timeout: float = 180.0, proc: subprocess.Popen | None = None, log: Path | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"process for {url} exited with {proc.returncode}")
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:]) if log and log.exists() else ""
+            raise RuntimeError(f"process for {url} exited with {proc.returncode}\n{tail}")
         try:
             with urllib.request.urlopen(url, timeout=2) as r:
                 if r.status < 500:
@@ -109,12 +110,12 @@ class Stack:
         # replicas start one after the other: the first creates the tracker tables the others then share
         for i in range(self.replicas):
             self.start_rasa(i)
-            wait_http(f"{self.rasa_url(i)}/", proc=self.procs[f"rasa{i}"])
+            wait_http(f"{self.rasa_url(i)}/", proc=self.procs[f"rasa{i}"], log=self.logs[f"rasa{i}"])
         for i in range(self.action_servers):
             name = self.action_name(i)
-            wait_http(f"http://127.0.0.1:{self.ports[name]}/health", proc=self.procs[name])
+            wait_http(f"http://127.0.0.1:{self.ports[name]}/health", proc=self.procs[name], log=self.logs[name])
         self.start_web()
-        wait_http(f"{self.url}/healthz", proc=self.procs["web"])
+        wait_http(f"{self.url}/healthz", proc=self.procs["web"], log=self.logs["web"])
         return self
 
     def restart(self, name: str) -> None:
