@@ -166,3 +166,31 @@ def test_the_fee_answer_says_who_prepays_and_who_bears_it(stack):
     card = card_of(turn(stack, "e2e-fee-who", "50万的合同纠纷判决结案普通程序诉讼费多少"), "litigation_fee")
     assert "谁预交" in card["text"] and "谁负担" in card["text"]
     assert {"guide.litigation_fee.prepayment", "guide.litigation_fee.bearing"} <= set(card["custom"]["kb_ids"])
+
+
+def _test_messages() -> list[str]:
+    import yaml
+
+    from tests.stack import ROOT
+
+    nlu = yaml.safe_load((ROOT / "tests" / "nlu" / "test_nlu.yml").read_text(encoding="utf-8"))["nlu"]
+    texts = [line.strip()[2:] for block in nlu for line in block["examples"].splitlines() if line.strip()]
+    retrieval = yaml.safe_load((ROOT / "bench" / "retrieval_set.yml").read_text(encoding="utf-8"))["questions"]
+    return texts + [q["q"] for q in retrieval]
+
+
+def test_free_typing_never_gets_silence_a_raw_payload_or_an_unverified_quote(stack, kb):
+    """Every held-out message and retrieval question, typed into conversations of 20 turns each (so answers land
+    mid-form too): each turn is answered, no user-visible text is a payload, every quote is verbatim."""
+    titles = {law.title: law for law in kb.statutes.values()}
+    texts = _test_messages()
+    assert len(texts) > 700
+    for i, text in enumerate(texts):
+        status, messages = post(stack, {"sender": f"e2e-free-{i // 20}", "message": text})
+        assert status == 200 and messages, text
+        for m in messages:
+            assert not ((m.get("custom") or {}).get("data") or {}).get("error"), (text, m)  # no failed action
+            assert not (m.get("text") or "").lstrip().startswith("/"), (text, m)
+            assert all(not b["title"].startswith("/") for b in m.get("buttons") or []), (text, m)
+            for c in (m.get("custom") or {}).get("citations", []):
+                assert c["quote"] in titles[c["law"]].article(c["article"]), (text, c)
