@@ -6,8 +6,10 @@ from aiohttp import web
 from bot.web.conversation import UNAVAILABLE, handle_turn
 from bot.web.rasa_client import RasaUnavailable
 from bot.web.validation import BadInput, clean_sender, clean_text, error, read_json
+from bot.web.widget import widget_sender
 
 routes = web.RouteTableDef()
+CHANNEL_OWNED = ("wx-", "reg-", "assist-")
 
 
 @routes.post("/api/messages")
@@ -20,6 +22,10 @@ async def post_message(request: web.Request) -> web.Response:
         text = clean_text(body.get("message"), settings.max_text_bytes)
     except BadInput as e:
         return error(e.status, e.message)
+    if sender.startswith(CHANNEL_OWNED) and await widget_sender(request) != sender:
+        # WeChat users, registrants and staff assist conversations are reached only through their own door (or a
+        # widget session bound to them by a signed link): the public API cannot write into them
+        return error(403, "这个会话只能从它自己的入口访问")
     allowed, wait = app["ratelimit"].allow(sender)
     if not allowed:
         return web.json_response({"error": "发送太频繁，请稍后再试", "retry_after": round(wait, 1)}, status=429,

@@ -104,3 +104,12 @@ def test_oversized_body_is_413_with_a_message(front):
     url, _, _ = front
     status, payload = request(f"{url}/api/messages", body=b'{"sender":"x","message":"' + b"a" * 200_000 + b'"}')
     assert status == 413 and json.loads(payload)["error"]
+
+
+@pytest.mark.parametrize("sender", ["wx-openid123", "reg-91450500MA5K00000X", "assist-staff-1"])
+def test_channel_owned_conversations_cannot_be_written_through_the_public_api(front, sender):
+    url, rasa, _ = front
+    before = len(rasa.received)
+    status, payload = request(f"{url}/api/messages", body=json.dumps({"sender": sender, "message": "你好"}).encode())
+    assert status == 403 and json.loads(payload)["error"]
+    assert len(rasa.received) == before
