@@ -71,17 +71,7 @@ def basis_line(citations: Iterable[dict]) -> str:
 
 
 def citations_for(record_ids: Iterable[str], roles: set[str] | None = None) -> list[dict]:
-    kb = get_kb()
-    out, seen = [], set()
-    for rid in record_ids:
-        for c in kb.records[rid].citations:
-            if roles and c.role not in roles:
-                continue
-            key = (c.law, c.article, c.quote)
-            if key not in seen:
-                seen.add(key)
-                out.append(kb.citation_dict(c))
-    return out
+    return get_kb().citations_of(record_ids, roles)
 
 
 def citations_of_ids(ids: Iterable[str]) -> list[dict]:

@@ -6,10 +6,11 @@ from typing import Any
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.cards import Card, button, citations_for
+from actions.cards import Card, button, citations_for, citations_of_ids
 from actions.kb import get_kb
 from knowledge.engines.fee_relief import PARTY_TYPES, evaluate
 
+RELIEF_PARAMETERS = ["param.fee_relief.waiver_natural_persons_only", "param.fee_relief.reduction_min_ratio"]
 PARTY = {"natural_person": "个人（自然人）", "enterprise": "企业/个体户", "organisation": "社会组织"}
 
 
@@ -57,15 +58,9 @@ class ActionReliefAnswer(Action):
             title="诉讼费缓交、减交、免交" + ("：可以申请" + "、".join(result.reliefs) if result.reliefs else ""),
             body=body,
             kb_ids=ids,
-            citations=citations_for(ids) + _param_citations(kb),
+            citations=citations_for(ids) + citations_of_ids(RELIEF_PARAMETERS),
             buttons=[button("诉讼费是多少", "ask_litigation_fee"), button("重新判断", "restart_form", form="relief_form"),
                      button("转人工", "handoff")],
             data={"reliefs": result.reliefs, "party_type": party, "waiver_excluded": result.waiver_excluded},
         ).send(dispatcher)
-
-
-def _param_citations(kb) -> list[dict]:
-    refs = kb.parameters["fee_relief.waiver_natural_persons_only"].references + kb.parameters[
-        "fee_relief.reduction_min_ratio"].references
-    return [kb.citation_dict_from(r.law, r.article, r.quote) for r in refs]
 

@@ -103,10 +103,13 @@ class KnowledgeBase:
         law = self.statutes[law_key]
         return {"law": law.title, "article": article, "quote": quote, "version": law.version}
 
-    def citations_of(self, record_ids: Iterable[str]) -> list[dict]:
+    def citations_of(self, record_ids: Iterable[str], roles: set[str] | None = None) -> list[dict]:
+        """The records' citations in answer-card form, without repeats (optionally only some roles)."""
         seen, out = set(), []
         for rid in record_ids:
             for c in self.records[rid].citations:
+                if roles and c.role not in roles:
+                    continue
                 key = (c.law, c.article, c.quote)
                 if key not in seen:
                     seen.add(key)

@@ -44,7 +44,7 @@ def test_postgresql_restart_during_load_loses_nothing(production_stack):
     restarted = asyncio.Event()
 
     def restart_postgres():
-        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", "15", "main", "restart"], check=True,
+        subprocess.run(["pg_ctlcluster", "15", "main", "restart"], check=True,
                        capture_output=True)
 
     async def restart_a_third_in(done, total):
