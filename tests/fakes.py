@@ -16,7 +16,8 @@ CARD = {"topic": "compliance", "kb_ids": ["market.food.expired_food"],
 class FakeRasaServer:
     """Answers every message with a cited card; records what it received."""
 
-    def __init__(self):
+    def __init__(self, delay: float = 0.0):
+        self.delay = delay  # seconds each turn takes (the tracker is written at the end, as Rasa does)
         self.received: list[dict] = []
         self.events: dict[str, list[dict]] = {}
         self.url = ""
@@ -27,6 +28,8 @@ class FakeRasaServer:
         async def webhook(request: web.Request) -> web.Response:
             body = await request.json()
             self.received.append(body)
+            if self.delay:
+                await asyncio.sleep(self.delay)
             sender = body["sender"]
             reply = {"recipient_id": sender, "text": "【销售超过保质期的食品】法律依据……", "custom": CARD,
                      "buttons": [{"title": "看法条原文", "payload": "/ask_why"}]}

@@ -9,6 +9,19 @@ ROOT = Path(__file__).resolve().parents[1]
 NEEDED = set(re.findall(r"\$\{(\w+)\}", (ROOT / "bot" / "endpoints.production.yml").read_text()))
 
 
+def test_dead_replica_locks_expire_within_the_front_timeout():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    docs = [d for d in yaml.safe_load_all((ROOT / "deploy" / "k8s" / "hegui.yaml").read_text()) if d]
+    config = next(d for d in docs if d["kind"] == "ConfigMap")["data"]
+    from bot.web.config import Settings
+
+    timeout = Settings().rasa_timeout
+    for svc in (s for n, s in compose.items() if n.startswith("rasa")):
+        assert int(svc["environment"]["TICKET_LOCK_LIFETIME"]) < timeout
+    assert int(config["TICKET_LOCK_LIFETIME"]) < timeout
+    assert "TICKET_LOCK_LIFETIME ?= 15" in (ROOT / "Makefile").read_text()
+
+
 def test_production_endpoints_use_postgres_redis_and_the_durable_store():
     ep = yaml.safe_load((ROOT / "bot" / "endpoints.production.yml").read_text())
     assert ep["tracker_store"]["type"] == "bot.stores.DurableSQLTrackerStore"

@@ -98,11 +98,31 @@ class RasaClient:
                 except TurnFailed as e:  # the replica is alive but could not finish the turn (e.g. database)
                     last_error = e
                     logger.warning("rasa.turn.failed", url=replica.url, error=str(e))
-                except (aiohttp.ClientConnectionError, asyncio.TimeoutError) as e:
+                except asyncio.TimeoutError:
+                    # the replica is slow, not gone (e.g. waiting for the conversation lock a killed replica held):
+                    # the turn may still be processed, so sending it again could process it twice — wait for it
+                    logger.warning("rasa.turn.slow", url=replica.url)
+                    answered = await self._await_answer(sender, message_id)
+                    if answered is not None:
+                        return answered
+                    raise RasaUnavailable(f"{replica.url} did not answer in time") from None
+                except aiohttp.ClientConnectionError as e:
                     replica.dead_until = time.monotonic() + RETRY_DEAD_AFTER
                     last_error = e
                     logger.warning("rasa.replica.failed", url=replica.url, error=str(e))
         raise RasaUnavailable(str(last_error))
+
+    async def _await_answer(self, sender: str, message_id: str) -> list[dict] | None:
+        """Poll the tracker for a turn that is still being processed, up to another timeout's length."""
+        deadline = time.monotonic() + (self.timeout.total or 30)
+        while True:
+            answered = await self._answered(sender, message_id)
+            if answered is not None:
+                return answered
+            if time.monotonic() >= deadline:
+                break
+            await asyncio.sleep(0.5)
+        return None
 
     async def _answered(self, sender: str, message_id: str) -> list[dict] | None:
         """The bot's answer to ``message_id`` if a replica processed it before failing, else None."""
