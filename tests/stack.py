@@ -92,7 +92,7 @@ class Stack:
                        TRACKER_SQLITE_PATH=str(self.dir / "tracker.db"), **self.extra_env)
         cmd = [RASA, "run", "--model", self.model, "--endpoints", self.endpoints or "bot/endpoints.yml",
                "--credentials", "bot/credentials.yml", "--interface", "127.0.0.1", "--port", str(port),
-               "--enable-api", "--auth-token", self.token]
+               "--enable-api", f"--auth-token={self.token}"]  # "=": a token may start with "-"
         self._spawn(f"rasa{i}", cmd, env)
 
     def start_web(self) -> None:

@@ -65,3 +65,11 @@ def test_procfile_production_matches():
     assert all("--interface 127.0.0.1" in lines[n] and "endpoints.production.yml" in lines[n] for n in rasa)
     web_urls = re.search(r"RASA_URLS=(\S+)", lines["web"]).group(1).split(",")
     assert [u.rsplit(":", 1)[1] for u in web_urls] == ports
+
+
+def test_the_rasa_token_is_passed_so_a_leading_dash_cannot_break_it():
+    """secrets.token_urlsafe may start with "-", which argparse would read as an option: always "--auth-token=". """
+    for path in ("Procfile", "Procfile.production", "docker-compose.yml", "deploy/k8s/hegui.yaml", "tests/stack.py"):
+        text = (ROOT / path).read_text()
+        assert "auth-token" in text, path
+        assert not re.search(r"auth-token[\"']?[ ,]", text), path
