@@ -58,8 +58,8 @@ export TRACKER_DB_PASSWORD ?=
 export REDIS_HOST ?= 127.0.0.1
 export REDIS_PORT ?= 6379
 export REDIS_DB ?= 0
-# a conversation lock a dead replica held expires in 15 s, within the web front's 30 s wait (default: 60 s)
-export TICKET_LOCK_LIFETIME ?= 15
+# a conversation lock a dead replica held expires in 10 s, within the web front's 30 s wait (default: 60 s)
+export TICKET_LOCK_LIFETIME ?= 10
 
 prod: install var/run.env model
 	@psql -h $(TRACKER_DB_HOST) -p $(TRACKER_DB_PORT) -U $(TRACKER_DB_USER) -d postgres -tc \

@@ -16,8 +16,9 @@ CARD = {"topic": "compliance", "kb_ids": ["market.food.expired_food"],
 class FakeRasaServer:
     """Answers every message with a cited card; records what it received."""
 
-    def __init__(self, delay: float = 0.0):
+    def __init__(self, delay: float = 0.0, slow_first: float = 0.0):
         self.delay = delay  # seconds each turn takes (the tracker is written at the end, as Rasa does)
+        self.slow_first = slow_first  # the first turn takes this long and, like Rasa, is dropped if the client left
         self.received: list[dict] = []
         self.events: dict[str, list[dict]] = {}
         self.url = ""
@@ -30,6 +31,10 @@ class FakeRasaServer:
             self.received.append(body)
             if self.delay:
                 await asyncio.sleep(self.delay)
+            if self.slow_first and len(self.received) == 1:
+                await asyncio.sleep(self.slow_first)
+                if request.transport is None or request.transport.is_closing():
+                    return web.json_response([])  # cancelled: nothing stored
             sender = body["sender"]
             reply = {"recipient_id": sender, "text": "【销售超过保质期的食品】法律依据……", "custom": CARD,
                      "buttons": [{"title": "看法条原文", "payload": "/ask_why"}]}

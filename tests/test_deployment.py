@@ -19,7 +19,7 @@ def test_dead_replica_locks_expire_within_the_front_timeout():
     for svc in (s for n, s in compose.items() if n.startswith("rasa")):
         assert int(svc["environment"]["TICKET_LOCK_LIFETIME"]) < timeout
     assert int(config["TICKET_LOCK_LIFETIME"]) < timeout
-    assert "TICKET_LOCK_LIFETIME ?= 15" in (ROOT / "Makefile").read_text()
+    assert "TICKET_LOCK_LIFETIME ?= 10" in (ROOT / "Makefile").read_text()
 
 
 def test_production_endpoints_use_postgres_redis_and_the_durable_store():

@@ -20,6 +20,7 @@ logger = structlog.get_logger()
 RETRY_DEAD_AFTER = 10.0  # seconds a failed replica is skipped before it is tried again
 # pauses between rounds over all replicas: long enough for PostgreSQL to come back after a restart
 RETRY_PAUSES = (0.0, 0.5, 1.0, 2.0, 4.0, 8.0)
+TIMEOUT_GRACE = 3.0  # seconds to look for a timed-out turn in the tracker before sending it again
 
 
 class RasaUnavailable(Exception):
@@ -99,22 +100,23 @@ class RasaClient:
                     last_error = e
                     logger.warning("rasa.turn.failed", url=replica.url, error=str(e))
                 except asyncio.TimeoutError:
-                    # the replica is slow, not gone (e.g. waiting for the conversation lock a killed replica held):
-                    # the turn may still be processed, so sending it again could process it twice — wait for it
+                    # Slow, not gone (e.g. waiting for a conversation lock a killed replica held). Rasa's server
+                    # cancels a request whose client went away, so the turn was not processed — unless it finished
+                    # just as we gave up: look for it in the tracker for a moment before sending it again.
                     logger.warning("rasa.turn.slow", url=replica.url)
-                    answered = await self._await_answer(sender, message_id)
+                    answered = await self._await_answer(sender, message_id, TIMEOUT_GRACE)
                     if answered is not None:
                         return answered
-                    raise RasaUnavailable(f"{replica.url} did not answer in time") from None
+                    last_error = RasaUnavailable(f"{replica.url} did not answer in time")
                 except aiohttp.ClientConnectionError as e:
                     replica.dead_until = time.monotonic() + RETRY_DEAD_AFTER
                     last_error = e
                     logger.warning("rasa.replica.failed", url=replica.url, error=str(e))
         raise RasaUnavailable(str(last_error))
 
-    async def _await_answer(self, sender: str, message_id: str) -> list[dict] | None:
-        """Poll the tracker for a turn that is still being processed, up to another timeout's length."""
-        deadline = time.monotonic() + (self.timeout.total or 30)
+    async def _await_answer(self, sender: str, message_id: str, seconds: float) -> list[dict] | None:
+        """Poll the tracker for the turn for up to ``seconds``."""
+        deadline = time.monotonic() + seconds
         while True:
             answered = await self._answered(sender, message_id)
             if answered is not None:

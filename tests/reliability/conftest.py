@@ -17,7 +17,7 @@ def production_env(db: str) -> dict:
     return {
         "TRACKER_DB_HOST": PG["host"], "TRACKER_DB_PORT": str(PG["port"]), "TRACKER_DB_NAME": db,
         "TRACKER_DB_USER": PG["user"], "TRACKER_DB_PASSWORD": PG["password"],
-        "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379", "REDIS_DB": str(REDIS_DB), "TICKET_LOCK_LIFETIME": "15",
+        "REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379", "REDIS_DB": str(REDIS_DB), "TICKET_LOCK_LIFETIME": "10",
     }
 
 

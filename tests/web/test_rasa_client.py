@@ -40,3 +40,23 @@ def test_a_replica_that_is_gone_hands_its_senders_to_the_next():
         assert all(answers) and len(alive.received) == 6
     finally:
         servers.close()
+
+
+def test_a_timed_out_turn_that_was_dropped_is_sent_again_and_processed_once():
+    servers = BackgroundServer()
+    rasa = FakeRasaServer(slow_first=5.0)
+    url = servers.serve(rasa.app())
+    try:
+        async def talk():
+            client = RasaClient([url], timeout=1.0)
+            try:
+                return await client.send("slow-2", "卖过期食品会被罚多少钱？")
+            finally:
+                await client.close()
+
+        messages = asyncio.run(talk())
+        assert messages and messages[0]["custom"]["topic"] == "compliance"
+        assert len(rasa.received) == 2  # sent again after the first was dropped
+        assert [e["event"] for e in rasa.events["slow-2"]].count("user") == 1  # stored once
+    finally:
+        servers.close()
