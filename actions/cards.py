@@ -3,6 +3,12 @@
 ``custom`` = {"topic", "kb_ids", "citations": [{"law", "article", "quote", "version"}], "title", ...}.
 Renderers (widget, WeChat, staff console) and tests read it; the text repeats the legal basis in words so that
 a plain-text channel still states it.
+
+Layout of the text, one convention for every door: the first line is ``【title】``; the verdict (the fine, the fee,
+yes/no) follows in two or three lines; then each section starts with a line ``▍label`` (处罚, 合规建议, 能否免罚,
+法律依据 ...) followed by its lines; the disclaimer is the last line. A plain-text channel (WeChat) shows it as it
+is; the widget shows the verdict and collapses each section under its bold label. ``custom["sections"]`` lists the
+labels in order, so a renderer can tell a section line from a body line without guessing.
 """
 from __future__ import annotations
 
@@ -16,6 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.kb import get_kb
 from knowledge.parameters import Reference
 
+SECTION_MARK = "▍"
 DISCLAIMER = "以上为合规指引，仅供参考，不构成法律意见；具体以主管部门、法院的认定为准。"
 TOPICS = {
     "compliance", "first_violation", "litigation_fee", "fee_relief", "mediation", "credit_repair",
@@ -24,23 +31,42 @@ TOPICS = {
 
 
 @dataclass
+class Section:
+    """A labelled part of an answer (处罚, 合规建议 ...): collapsed in the widget, a ``▍label`` line in plain text."""
+
+    label: str
+    lines: list[str]
+
+
+@dataclass
 class Card:
     topic: str
     title: str
-    body: list[str]
+    body: list[str] = field(default_factory=list)  # the verdict, or the whole text of a short answer
     kb_ids: list[str] = field(default_factory=list)
     citations: list[dict] = field(default_factory=list)
     buttons: list[dict] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
     disclaimer: bool = True
+    sections: list[Section] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.topic not in TOPICS:
             raise ValueError(f"unknown topic {self.topic}")
 
+    def _sections(self) -> list[Section]:
+        out = [s for s in self.sections if any(line for line in s.lines)]
+        if self.citations:
+            out.append(Section("法律依据", [basis_line(self.citations)]))
+        return out
+
     def text(self) -> str:
         parts = [f"【{self.title}】", *[b for b in self.body if b]]
-        if self.citations:
+        sections = self._sections()
+        if self.sections:
+            for s in sections:
+                parts += [SECTION_MARK + s.label, *[line for line in s.lines if line]]
+        elif self.citations:  # a short answer without sections keeps its one-line basis
             parts.append("法律依据：" + basis_line(self.citations))
         if self.disclaimer:
             parts.append(DISCLAIMER)
@@ -48,6 +74,8 @@ class Card:
 
     def custom(self) -> dict:
         out = {"topic": self.topic, "kb_ids": self.kb_ids, "citations": self.citations, "title": self.title}
+        if self.sections:
+            out["sections"] = [s.label for s in self._sections()]
         if self.data:
             out["data"] = self.data
         return out

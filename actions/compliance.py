@@ -6,7 +6,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.cards import Card, button, citations_for, numbered
+from actions.cards import Card, Section, button, citations_for, numbered
 from actions.common import entity_values, first_entity, latest_text
 from actions.kb import get_kb, get_searcher
 from knowledge.schema import DOMAINS, ComplianceItem, Guide
@@ -25,21 +25,19 @@ def render_item(item: ComplianceItem) -> Card:
     kb = get_kb()
     penalty_refs = [c for c in item.citations if c.role == "penalty"]
     penalty_where = "、".join(f"《{kb.statutes[c.law].title}》{c.article}" for c in penalty_refs[:2])
-    body = [
-        f"常见违法行为：{item.violation}",
-        "典型表现：" + "；".join(item.typical_forms[:4]),
-        f"处罚：{item.penalty}（{penalty_where}）",
-        "合规建议：",
-        *numbered(item.advice),
-        f"指导部门：{item.department}",
-        f"能否免罚：{EXEMPTION_TEXT[item.exemption.possible]}。{item.exemption.reason}",
-        f"发生频率：{item.frequency}（{item.frequency_basis}）",
+    verdict = [f"处罚：{item.penalty}（{penalty_where}）", f"能否免罚：{EXEMPTION_TEXT[item.exemption.possible]}。"]
+    sections = [
+        Section("违法行为", [item.violation, "典型表现：" + "；".join(item.typical_forms[:4])]),
+        Section("合规建议", numbered(item.advice)),
+        Section("能否免罚", [item.exemption.reason]),
+        Section("指导部门", [item.department, f"发生频率：{item.frequency}（{item.frequency_basis}）"]),
+        Section("提示", list(item.caveats)),
     ]
-    body += [f"提示：{c}" for c in item.caveats]
     return Card(
         topic="compliance",
         title=f"{item.title}（{item.domain}）",
-        body=body,
+        body=verdict,
+        sections=sections,
         kb_ids=[item.id],
         citations=citations_for([item.id]),
         buttons=[
