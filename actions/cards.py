@@ -104,22 +104,11 @@ def citations_for(record_ids: Iterable[str], roles: set[str] | None = None) -> l
 
 def citations_of_ids(ids: Iterable[str]) -> list[dict]:
     """Citations of records and parameters (``param.<name>``) by id."""
-    kb = get_kb()
-    ids = list(ids)
-    records = [i for i in ids if i in kb.records]
-    params = [kb.parameters[i[len("param."):]] for i in ids if i.startswith("param.")]
-    return citations_for(records) + citations_from_references(r for p in params for r in p.all_references())
+    return get_kb().citations_of(ids)
 
 
 def citations_from_references(refs: Iterable[Reference]) -> list[dict]:
-    kb = get_kb()
-    out, seen = [], set()
-    for r in refs:
-        key = (r.law, r.article, r.quote)
-        if key not in seen:
-            seen.add(key)
-            out.append(kb.citation_dict_from(r.law, r.article, r.quote))
-    return out
+    return get_kb().citations_of((), references=refs)
 
 
 def button(title: str, intent: str, **entities: Any) -> dict:

@@ -103,17 +103,28 @@ class KnowledgeBase:
         law = self.statutes[law_key]
         return {"law": law.title, "article": article, "quote": quote, "version": law.version}
 
-    def citations_of(self, record_ids: Iterable[str], roles: set[str] | None = None) -> list[dict]:
-        """The records' citations in answer-card form, without repeats (optionally only some roles)."""
-        seen, out = set(), []
-        for rid in record_ids:
+    def citations_of(self, ids: Iterable[str], roles: set[str] | None = None,
+                     references: Iterable = ()) -> list[dict]:
+        """The one citation collector: citations of records (by id), of parameters (``param.<name>``) and of
+        parameter references, in answer-card form, each passage once, in order (optionally only some roles)."""
+        seen: set[tuple[str, str, str]] = set()
+        out: list[dict] = []
+
+        def add(law: str, article: str, quote: str) -> None:
+            if (law, article, quote) not in seen:
+                seen.add((law, article, quote))
+                out.append(self.citation_dict_from(law, article, quote))
+
+        for rid in ids:
+            if rid.startswith("param."):
+                for r in self.parameters[rid[len("param."):]].all_references():
+                    add(r.law, r.article, r.quote)
+                continue
             for c in self.records[rid].citations:
-                if roles and c.role not in roles:
-                    continue
-                key = (c.law, c.article, c.quote)
-                if key not in seen:
-                    seen.add(key)
-                    out.append(self.citation_dict(c))
+                if not roles or c.role in roles:
+                    add(c.law, c.article, c.quote)
+        for r in references:
+            add(r.law, r.article, r.quote)
         return out
 
     def region_chain(self, region: str) -> list[str]:
