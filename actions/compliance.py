@@ -1,4 +1,9 @@
-"""Compliance Q&A: "我店里卖过期食品会怎么罚" → the matching list item(s), or "did you mean"."""
+"""Compliance Q&A: "我店里卖过期食品会怎么罚" → the matching list item, "which of these two", or a decline.
+
+The decision whether the knowledge base answers at all is actions/answering.py (one path for every knowledge
+question). The card fits the asker: a business owner gets the penalty and how to comply; an employee or a
+consumer asking about a business's violation gets what the law requires and where to complain or apply first.
+"""
 from __future__ import annotations
 
 from typing import Any
@@ -6,11 +11,12 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.answering import clarify_card, decide_question, decline_card
 from actions.cards import Card, Section, button, citations_for, numbered
-from actions.common import entity_values, first_entity, latest_text
-from actions.kb import get_kb, get_searcher
-from knowledge.schema import DOMAINS, ComplianceItem, Guide
-from knowledge.search import resolve
+from actions.common import entity_values, first_entity, latest_intent, latest_text
+from actions.kb import get_kb
+from knowledge.answering import asker_of
+from knowledge.schema import DOMAINS, ComplianceItem, CreditRepairProcedure, CriminalRisk, Guide, Record
 
 EXEMPTION_TEXT = {
     "first_violation": "可能适用首违不罚（初次违法、危害后果轻微并及时改正的，可以不予处罚）",
@@ -19,6 +25,39 @@ EXEMPTION_TEXT = {
     "none": "一般不适用首违不罚、轻微不罚",
     "case_by_case": "是否免罚要看具体情形",
 }
+
+
+# Where an employee or a consumer takes a business's violation, by the list's domain (official channels only).
+COMPLAINT_ROUTES = {
+    "人力资源": ["向用人单位所在地的劳动保障监察机构投诉举报（可拨打12333咨询）；",
+             "工资、社保待遇、解除合同等争议，可以申请劳动人事争议仲裁（一般先仲裁，对裁决不服再起诉）。"],
+    "市场监管": ["向市场监管部门投诉举报：拨打12315或通过全国12315平台；", "与商家的消费纠纷可以先协商，也可以请求消费者协会调解。"],
+    "消防救援": ["向当地消防救援机构举报火灾隐患，或拨打12345政务服务便民热线转办；", "遇到火灾立即拨打119。"],
+    "旅游文体": ["向当地文化和旅游主管部门投诉，或拨打12345政务服务便民热线转办；", "旅游服务纠纷也可以请求旅游投诉受理机构调解。"],
+}
+
+
+def render_for_complainant(item: ComplianceItem, asker: str) -> Card:
+    """The employee's or consumer's view of a violation: what the law requires, where to complain."""
+    who = "员工" if asker == "employee" else "消费者"
+    verdict = [f"依法，{item.violation}属于违法行为，由{item.department}查处。",
+               f"{who}可以：" + COMPLAINT_ROUTES[item.domain][0]]
+    sections = [
+        Section("去哪里投诉或申请", COMPLAINT_ROUTES[item.domain]),
+        Section("法律怎么要求", [item.violation, "常见表现：" + "；".join(item.typical_forms[:4])]),
+        Section("经营者会受到的处罚", [item.penalty]),
+        Section("提示", list(item.caveats)),
+    ]
+    return Card(
+        topic="compliance",
+        title=f"{who}维权：{item.title}",
+        body=verdict,
+        sections=sections,
+        kb_ids=[item.id],
+        citations=citations_for([item.id]),
+        buttons=[button("看法条原文", "ask_why"), button("转人工", "handoff")],
+        data={"domain": item.domain, "department": item.department, "asker": asker},
+    )
 
 
 def render_item(item: ComplianceItem) -> Card:
@@ -59,59 +98,50 @@ def render_guide(guide: Guide) -> Card:
     return Card(topic=topic, title=guide.title, body=body, kb_ids=[guide.id], citations=citations_for([guide.id]))
 
 
-def did_you_mean(candidates, topic: str, intent: str, question: str = "") -> Card:
-    kb = get_kb()
-    return Card(
-        topic=topic,
-        title="您想问的是哪一项？",
-        body=["找到几条相近的内容，请选一项："] + numbered(h.title for h in candidates),
-        kb_ids=[h.record_id for h in candidates],
-        citations=[],
-        buttons=[button(h.title, intent, kb_id=h.record_id) for h in candidates]
-        + [button("都不是，转人工", "handoff")],
-        data={"question": question, "candidates": [kb.records[h.record_id].title for h in candidates]},
-        disclaimer=False,
-    )
+def render_record(record: Record, question: str = "") -> Card:
+    """The answer card for any record the decision picked."""
+    if isinstance(record, ComplianceItem):
+        asker = asker_of(question)
+        if asker in ("employee", "consumer") and record.domain in COMPLAINT_ROUTES:
+            return render_for_complainant(record, asker)
+        return render_item(record)
+    if isinstance(record, Guide):
+        return render_guide(record)
+    if isinstance(record, CreditRepairProcedure):
+        from actions.credit_repair import procedure_card
 
+        return procedure_card([record])
+    if isinstance(record, CriminalRisk):
+        from actions.criminal_risk import risk_card
 
-def no_match(topic: str) -> Card:
-    return Card(
-        topic=topic,
-        title="没有找到对应的合规条目",
-        body=[
-            "我的合规清单里暂时没有与这个问题直接对应的条目。可以换个说法（说清楚做了什么、在哪个行业），"
-            "或按领域浏览常见违法行为；也可以转人工，或拨打12345政务服务便民热线咨询主管部门。"
-        ],
-        buttons=[button(d, "browse_compliance", domain=d) for d in DOMAINS] + [button("转人工", "handoff")],
-        data={"unanswered": True},
-        disclaimer=False,
-    )
+        return risk_card([record])
+    return Card(topic=record.topic, title=record.title, body=list(getattr(record, "caveats", []))[:2],
+                kb_ids=[record.id], citations=citations_for([record.id]),
+                buttons=[button("看法条原文", "ask_why"), button("转人工", "handoff")])
 
 
 class ActionAnswerCompliance(Action):
+    """Every knowledge question that is not a form: answer from a record, ask between two, or decline."""
+
     def name(self) -> str:
         return "action_answer_compliance"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
         kb = get_kb()
         picked = first_entity(tracker, "kb_id")
-        if picked in kb.records and isinstance(kb.records[picked], (ComplianceItem, Guide)):
-            return self._answer(kb.records[picked], dispatcher)
         question = latest_text(tracker)
+        if picked in kb.records:
+            return render_record(kb.records[picked], question).send(dispatcher)
         hints = [v for v in entity_values(tracker, "violation") if v in kb.records]
-        if not question and not hints:
-            return no_match("compliance").send(dispatcher)
-        res = resolve(get_searcher(), question, types=["compliance_item", "guide"], hint_ids=hints)
-        if res.best and res.confident:
-            return self._answer(kb.records[res.best.record_id], dispatcher)
-        if res.candidates and res.candidates[0].score >= 0.25:
-            return did_you_mean(res.candidates, "compliance", "ask_compliance", question).send(dispatcher)
-        return no_match("compliance").send(dispatcher)
-
-    @staticmethod
-    def _answer(record, dispatcher) -> list:
-        card = render_item(record) if isinstance(record, ComplianceItem) else render_guide(record)
-        return card.send(dispatcher)
+        if not question and hints:
+            return render_record(kb.records[hints[0]], question).send(dispatcher)
+        decision = decide_question(tracker, question, hint_ids=hints)
+        if decision.kind == "answer":
+            return render_record(kb.records[decision.hits[0].record_id], question).send(dispatcher)
+        if decision.kind == "clarify":
+            return clarify_card(decision, "ask_compliance", question).send(dispatcher)
+        in_scope_kind = latest_intent(tracker) not in ("out_of_scope", "nonsense", "nlu_fallback")
+        return decline_card(question, decision.referral, in_scope_kind).send(dispatcher)
 
 
 class ActionBrowseCompliance(Action):

@@ -52,17 +52,22 @@ class ActionCreditRepair(Action):
                     buttons=[button(i, "ask_credit_repair", credit_issue=i) for i in ISSUES],
                     disclaimer=False,
                 ).send(dispatcher)
-        body: list[str] = []
-        for p in chosen:
-            body += render_procedure(p)
-        others = [p for p in plan_repair(kb, chosen[0].issue).procedures if p not in chosen]
-        ids = [p.id for p in chosen]
-        return Card(
-            topic="credit_repair",
-            title=f"信用修复：{chosen[0].issue}",
-            body=body,
-            kb_ids=ids,
-            citations=citations_for(ids),
-            buttons=[button(p.title, "ask_credit_repair", kb_id=p.id) for p in others[:3]]
-            + [button("转人工", "handoff")],
-        ).send(dispatcher)
+        return procedure_card(chosen).send(dispatcher)
+
+
+def procedure_card(chosen: list[CreditRepairProcedure]) -> Card:
+    kb = get_kb()
+    body: list[str] = []
+    for p in chosen:
+        body += render_procedure(p)
+    others = [p for p in plan_repair(kb, chosen[0].issue).procedures if p not in chosen]
+    ids = [p.id for p in chosen]
+    return Card(
+        topic="credit_repair",
+        title=f"信用修复：{chosen[0].issue}",
+        body=body,
+        kb_ids=ids,
+        citations=citations_for(ids),
+        buttons=[button(p.title, "ask_credit_repair", kb_id=p.id) for p in others[:3]]
+        + [button("转人工", "handoff")],
+    )

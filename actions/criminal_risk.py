@@ -44,19 +44,17 @@ class ActionCriminalRisk(Action):
                 chosen = [kb.records[hits[0].record_id]]
         if not chosen and area:
             chosen = [r for r in risks if r.area == area][:2]
+        if not chosen and question and not industry:
+            # a question, not a request for the list: answer it from a record or decline, never the list as answer
+            from actions.answering import decide_question, decline_card
+            from actions.compliance import render_record
+
+            decision = decide_question(tracker, question)
+            if decision.kind != "answer":
+                return decline_card(question, decision.referral, in_scope_kind=True).send(dispatcher)
+            return render_record(kb.records[decision.hits[0].record_id], question).send(dispatcher)
         if chosen:
-            ids = [r.id for r in chosen]
-            body = [line for r in chosen for line in render_risk(r)]
-            related = [rid for r in chosen for rid in r.related if rid in kb.records][:3]
-            return Card(
-                topic="criminal_risk",
-                title="刑事风险提示：" + "、".join(r.crime for r in chosen),
-                body=body,
-                kb_ids=ids,
-                citations=citations_for(ids),
-                buttons=[button(kb.records[i].title, "ask_compliance", kb_id=i) for i in related]
-                + [button("其他刑事风险", "ask_criminal_risk"), button("转人工", "handoff")],
-            ).send(dispatcher)
+            return risk_card(chosen).send(dispatcher)
         pool = [r for r in risks if industry in r.industries or "全部行业" in r.industries] if industry else risks
         by_area: dict[str, list[CriminalRisk]] = {}
         for r in pool:
@@ -75,3 +73,19 @@ class ActionCriminalRisk(Action):
             citations=citations_for([r.id for r in shown]),
             buttons=[button(r.crime, "ask_criminal_risk", kb_id=r.id) for r in shown],
         ).send(dispatcher)
+
+
+def risk_card(chosen: list[CriminalRisk]) -> Card:
+    kb = get_kb()
+    ids = [r.id for r in chosen]
+    body = [line for r in chosen for line in render_risk(r)]
+    related = [rid for r in chosen for rid in r.related if rid in kb.records][:3]
+    return Card(
+        topic="criminal_risk",
+        title="刑事风险提示：" + "、".join(r.crime for r in chosen),
+        body=body,
+        kb_ids=ids,
+        citations=citations_for(ids),
+        buttons=[button(kb.records[i].title, "ask_compliance", kb_id=i) for i in related]
+        + [button("其他刑事风险", "ask_criminal_risk"), button("转人工", "handoff")],
+    )

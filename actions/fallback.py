@@ -6,10 +6,9 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.cards import Card, basis_line, button, citations_for, citations_of_ids
+from actions.answering import decline_card
+from actions.cards import Card, basis_line, button, citations_of_ids
 from actions.common import latest_text
-from actions.kb import get_kb
-from knowledge.schema import Guide
 
 INTENT_LABELS = {
     "ask_compliance": "经营行为是否违法、怎么罚",
@@ -27,25 +26,13 @@ QUERY_INTENTS = {"ask_compliance", "ask_credit_repair", "ask_criminal_risk", "as
 
 
 class ActionOutOfScope(Action):
+    """Outside the assistant's scope: say so, name where this kind of question goes, offer a person."""
+
     def name(self) -> str:
         return "action_out_of_scope"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
-        kb = get_kb()
-        aid = [g for g in kb.of_type(Guide) if g.guide_topic == "legal_aid"][:1]
-        body = ["这个问题不在合规通的服务范围内（我只解答企业经营合规、行政处罚、诉讼费、纠纷调解、信用修复等经营相关问题）。",
-                "婚姻家庭、继承、交通事故、个人纠纷等法律问题，可以拨打12348公共法律服务热线，或到当地公共法律服务中心咨询；"
-                "符合条件的还可以申请法律援助。"]
-        if aid:
-            body += aid[0].body[:1]
-        return Card(
-            topic="out_of_scope",
-            title="超出服务范围",
-            body=body,
-            kb_ids=[g.id for g in aid],
-            citations=citations_for([g.id for g in aid]),
-            buttons=[button("看看我能做什么", "help")],
-        ).send(dispatcher)
+        return decline_card(latest_text(tracker)).send(dispatcher)
 
 
 class ActionExplainBasis(Action):

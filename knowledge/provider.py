@@ -26,8 +26,10 @@ class _State:
 
 
 class KnowledgeProvider:
-    def __init__(self, source: str | None = None, refresh_seconds: float | None = None):
+    def __init__(self, source: str | None = None, refresh_seconds: float | None = None,
+                 ranking: str | None = None):
         self.source = source or os.environ.get("HEGUI_KB_SOURCE", "db")
+        self.ranking = ranking or os.environ.get("HEGUI_RANKING", "hybrid")  # hybrid | lexical | bm25 (make eval)
         self.refresh_seconds = float(refresh_seconds if refresh_seconds is not None
                                      else os.environ.get("KB_REFRESH_SECONDS", "60"))
         self._lock = threading.Lock()
@@ -73,7 +75,7 @@ class KnowledgeProvider:
             if self._state.searcher is None or self._state.kb is not kb:
                 from knowledge.search import Searcher
 
-                self._state.searcher = Searcher(kb)
+                self._state.searcher = Searcher(kb, variant=self.ranking)
             return self._state.searcher
 
 
