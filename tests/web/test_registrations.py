@@ -619,3 +619,31 @@ def test_cli_usage_errors(tmp_path, capsys, monkeypatch):
     assert registrations_cli.main(["import", str(tmp_path / "x.csv")]) == 2
     assert registrations_cli.main(["import", str(tmp_path / "missing.csv"), "--secret", "s"]) == 2
     assert "无法读取文件" in capsys.readouterr().err
+
+
+def test_cli_preview_shows_what_each_registrant_would_receive(tmp_path, capsys):
+    path = tmp_path / "in.csv"
+    path.write_text(CSV, encoding="utf-8")
+    code = registrations_cli.main(["preview", str(path), "--checklist"])
+    out = capsys.readouterr().out
+    assert code == 1  # two unusable rows, named
+    assert "南宁市老友记餐饮有限公司（有限责任公司 · 餐饮）" in out and "柳州螺蛳粉小店（个体工商户 · 餐饮）" in out
+    assert "【开业30天清单 · 餐饮】" in out and "按钮：餐饮合规事项清单｜餐饮相关刑事风险｜年报怎么报" in out
+    assert "第4行：credit_code（统一社会信用代码）" in out and "第5行：company_name（企业名称）为空" in out
+    blocks = [b for b in out.split("—— ") if b.startswith("第")]
+    assert blocks and all(int(b.split("（")[1].split("字")[0]) <= 600 for b in blocks)
+
+
+async def test_csv_registration_date_reaches_the_first_annual_report(aiohttp_server, tmp_path, kb, rasa):
+    server = await aiohttp_server(make_app(tmp_path, kb, rasa))
+    last_year = dt.date.today().year - 1
+    path = tmp_path / "dated.csv"
+    path.write_text(f"企业名称,统一社会信用代码,行业,地区,成立日期\n柳州螺蛳粉小店,{INDIVIDUAL},小吃店,柳州市,{last_year}-12-30\n"
+                    f"某公司,{CODE},餐饮,南宁市,明年\n", encoding="utf-8")
+    _, rows = registrations_cli.read_csv(path)
+    result = await registrations_cli.import_rows(rows, str(server.make_url("")), SECRET, progress=False)
+    assert result.created == 1
+    assert [(r.line, reason) for r, reason in result.rejected] == [
+        (3, "registered_on（成立日期）：“明年”不是有效日期，格式应为 YYYY-MM-DD")]
+    first = rasa.appended[0][1][0]
+    assert f"首次年报：{last_year + 1}年1月1日至6月30日报送{last_year}年度报告" in first["text"]
