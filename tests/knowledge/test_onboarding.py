@@ -304,3 +304,12 @@ def test_match_industries(kb):
     assert m(kb, "烟草零售") == ["烟草零售"]  # not also 零售
     assert m(kb, "KTV、酒吧") == ["娱乐场所"]
     assert m(kb, "软件和信息技术服务业") == []
+
+
+def test_a_business_in_two_industries_gets_both_licences(kb):
+    o = compose(kb, "某某便利店", INDIVIDUAL, "便利店、卖烟", today=TODAY)
+    assert o.industries == ["超市", "烟草零售"]
+    titles = {s.title for s in o.checklist}
+    assert {"食品经营许可证", "烟草专卖零售许可证"} <= titles
+    assert "（个体工商户 · 超市、烟草零售）" in o.first_push_text()
+    assert [f.industry for f in o.follow_ups if f.industry] == ["超市", "超市"]  # buttons for the first industry
