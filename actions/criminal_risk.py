@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.cards import Card, button, citations_for, numbered
 from actions.common import entity_values, first_entity, latest_text
 from actions.kb import get_kb, get_searcher
+from knowledge.relevance import relevant_criminal_risks
 from knowledge.schema import CriminalRisk
 
 SEED_AREAS = ("安全生产", "环境保护", "税收", "职务侵占")  # the Beihai notice's four areas (seed 003 #8)
@@ -55,7 +56,8 @@ class ActionCriminalRisk(Action):
             return render_record(kb.records[decision.hits[0].record_id], question).send(dispatcher)
         if chosen:
             return risk_card(chosen).send(dispatcher)
-        pool = [r for r in risks if industry in r.industries or "全部行业" in r.industries] if industry else risks
+        # an industry's list is what the relevance data tags for it (data/relevance), not every "全部行业" record
+        pool = relevant_criminal_risks(kb, [industry]) if industry else risks
         by_area: dict[str, list[CriminalRisk]] = {}
         for r in pool:
             by_area.setdefault(r.area, []).append(r)

@@ -27,7 +27,15 @@ def check(kb: KnowledgeBase) -> list[Problem]:
     problems += _check_examples_unique(kb)
     problems += _check_parameters(kb)
     problems += _check_vocab(kb)
+    problems += _check_relevance(kb)
     return problems
+
+
+def _check_relevance(kb: KnowledgeBase) -> list[Problem]:
+    """The new-registrant relevance data (data/relevance): ids exist, industries known, quotes verbatim."""
+    from knowledge.relevance import check as check_relevance
+
+    return check_relevance(kb)
 
 
 def quote_problem(kb: KnowledgeBase, law: str, article: str, quote: str) -> str | None:

@@ -6,12 +6,15 @@ The registration system signs each request: ``X-Signature: sha256=<hex HMAC-SHA2
 ``REGISTRATION_HMAC_SECRET``.  Body (JSON)::
 
     {"company_name": "…", "credit_code": "18位统一社会信用代码", "industry": "餐饮", "region": "南宁市",
-     "contact": "…"}
+     "contact": "…", "registered_on": "2025-07-01"}
 
-The registrant is stored once per credit code; its conversation (sender ``reg-<credit code>``) receives three
-tailored prompts through ``deliver``: the criminal-risk notice for its industry, the high-frequency compliance
-items of its industry, and the annual-report deadline.  A repeat of the same credit code answers 200 with the
-same sender and delivers nothing again.  The answer carries the widget link ``{PUBLIC_URL}/?t=<signed token>``
+``contact`` and ``registered_on`` (成立日期; default today) are optional.  The registrant is stored once per credit
+code; its conversation (sender ``reg-<credit code>``) receives two prompts composed by ``knowledge.onboarding``
+for its industry and kind of business (个体工商户 / 公司 / 合伙 / 个人独资 / 合作社, from the credit code and the
+name): a first push that fits one phone screen (the 3–5 things that matter most, each with its basis, and the first
+annual report as it applies to this kind), with buttons into the conversation (the industry's compliance list, the
+criminal risks tagged for it, the annual-report rules), then the first-30-days checklist of licences with their
+articles quoted.  A repeat of the same credit code answers 200 with the same sender and delivers nothing again.  The answer carries the widget link ``{PUBLIC_URL}/?t=<signed token>``
 and a QR code of it (SVG data URI), plus ``qr_url`` for the same code as an SVG file.
 
 Environment: ``REGISTRATION_HMAC_SECRET`` (required), ``PUBLIC_URL`` (base of the links), ``WEB_SECRET_KEY``
@@ -43,14 +46,13 @@ from bot.web.db import Conversation, Registrant, TurnLog, utcnow
 from bot.web.delivery import deliver
 from bot.web.privacy import mask
 from bot.web.validation import TooLarge, error, read_limited
+from knowledge.onboarding import business_kind, match_industries
 
 logger = structlog.get_logger()
 
 MAX_BODY_BYTES = 16 * 1024
 MAX_SKEW_SECONDS = 300
 DEFAULT_LINK_TTL_DAYS = 30
-ALL_INDUSTRIES = "全部行业"
-MAX_COMPLIANCE_ITEMS = 12
 FIELD_LIMITS = {"company_name": (2, 100), "industry": (1, 64), "region": (1, 64), "contact": (0, 64)}
 FIELD_NAMES = {"company_name": "企业名称", "credit_code": "统一社会信用代码", "industry": "行业", "region": "地区",
                "contact": "联系方式"}
@@ -73,114 +75,52 @@ async def get_kb(app: web.Application):
     return _kb
 
 
-def match_industries(kb, text: str) -> list[str]:
-    """Canonical industries named in a free-text industry (“餐饮服务”, “小吃店”, “批发和零售业” ...).
-
-    A match inside a longer match of another industry is dropped (“烟草零售” is not also 零售)."""
-    text = unicodedata.normalize("NFKC", text or "").lower()
-    spans: list[tuple[int, int, str]] = []
-    for canonical, forms in kb.vocab.get("industry", {}).items():
-        if canonical == ALL_INDUSTRIES:
-            continue
-        for form in {canonical, *forms}:
-            form = unicodedata.normalize("NFKC", form).lower()
-            start = text.find(form) if form else -1
-            while start != -1:
-                spans.append((start, start + len(form), canonical))
-                start = text.find(form, start + 1)
-    kept = [s for s in spans if not any(o[2] != s[2] and o[0] <= s[0] and s[1] <= o[1] and o[1] - o[0] > s[1] - s[0]
-                                        for o in spans)]
-    out: list[str] = []
-    for _, _, canonical in sorted(kept):
-        if canonical not in out:
-            out.append(canonical)
-    return out
-
-
 # ---------------------------------------------------------------------------------------------- prompts
 
-
-def _one_line(penalty: str, limit: int = 64) -> str:
-    """The clause of a penalty article that says what is imposed (the first one naming a fine), shortened."""
-    clauses = [c.strip() for c in " ".join(penalty.split()).replace("。", "；").split("；") if c.strip()]
-    text = next((c for c in clauses if "罚款" in c), clauses[0] if clauses else "")
-    if "罚款" in text:
-        text = text[: text.index("罚款") + 2]
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+PROMPT_DIRECTION = "prompt"  # TurnLog.direction and the bot event's metadata source of the registration prompts
+FOLLOW_UP_INTENTS = {  # what the composition offers one tap away -> the assistant's intent and entity
+    "compliance_list": ("browse_compliance", "industry"),
+    "criminal_risks": ("ask_criminal_risk", "industry"),
+    "annual_report": ("ask_compliance", "kb_id"),
+}
 
 
-def _citations(kb, citations) -> list[dict]:
-    seen, out = set(), []
-    for c in citations:
-        key = (c.law, c.article, c.quote)
-        if key not in seen:
-            seen.add(key)
-            out.append(kb.citation_dict(c))
-    return out
+def _button(follow_up) -> dict:
+    intent, entity = FOLLOW_UP_INTENTS[follow_up.what]
+    value = follow_up.industry if entity == "industry" else follow_up.record
+    return {"title": follow_up.title, "payload": f"/{intent}" + json.dumps({entity: value}, ensure_ascii=False)}
 
 
-def _relevant(records, industries: set[str]):
-    """Records of the registrant's industries only, then those also for every business, then the general ones."""
-    def tier(r) -> int:
-        own, general = bool(industries & set(r.industries)), ALL_INDUSTRIES in r.industries
-        return 0 if own and not general else 1 if own else 2 if general else 3
-
-    return sorted((r for r in records if tier(r) < 3), key=tier)  # sorted() is stable: file order within a tier
+def _cited(kb, quotes) -> list[dict]:
+    return [kb.citation_dict_from(law, article, quote) for law, article, quote in quotes]
 
 
 def compose_prompts(kb, company_name: str, industry: str, industries: list[str], code: str,
-                    today: dt.date | None = None) -> list[dict]:
-    """The registrant's tailored prompts: ``[{"text", "custom"}]`` in delivery order."""
-    from knowledge.schema import ComplianceItem, CriminalRisk, Guide
+                    today: dt.date | None = None, registered_on: dt.date | None = None) -> list[dict]:
+    """The registrant's prompts in delivery order, ``[{"text", "custom", "buttons"}]``: the one-screen first push,
+    then the first-30-days checklist.  What they say is composed in ``knowledge.onboarding``; this only renders it
+    for the conversation (custom card data, buttons into the assistant)."""
+    from knowledge.onboarding import compose
 
-    today = today or dt.date.today()
-    inds = set(industries)
-    shown = "、".join(industries) if industries else f"{industry}（未能对应到具体行业，以下为各行业通用内容）"
-    prompts = []
-
-    risks = _relevant(kb.of_type(CriminalRisk), inds)
-    lines, cites = [], []
-    for i, r in enumerate(risks, 1):
-        penal = [c for c in r.citations if c.law == "刑法"] or list(r.citations)
-        articles = list(dict.fromkeys(c.article for c in penal))
-        law = kb.citation_dict(penal[0])["law"]
-        lines.append(f"{i}. {r.crime}（《{law}》{'、'.join(articles)}）")
-        cites.extend(penal)
-    text = (f"【刑事合规风险提示】{company_name}，您好！合规通根据贵单位登记的行业（{shown}），"
-            f"整理了经营中需要特别防范的刑事风险：\n" + "\n".join(lines) +
-            (f"\n发送罪名（例如“{risks[0].crime}”）可查看常见表现和防范建议。" if risks else ""))
-    prompts.append({"text": text, "custom": {
-        "topic": "criminal_risk", "kb_ids": [r.id for r in risks], "citations": _citations(kb, cites),
-        "data": {"registration": True, "prompt": "criminal_risk", "industries": industries}}})
-
-    items = [c for c in _relevant(kb.of_type(ComplianceItem), inds) if c.frequency == "高"][:MAX_COMPLIANCE_ITEMS]
-    lines, cites = [], []
-    for i, item in enumerate(items, 1):
-        lines.append(f"{i}. {item.title}——处罚：{_one_line(item.penalty)}")
-        cites.extend(c for c in item.citations if c.role == "penalty")
-    text = ("【高频合规事项】同行业经营者最常被查处的问题：\n" + "\n".join(lines) +
-            "\n发送其中任一事项（例如“" + (items[0].synonyms[0] if items else "明码标价") + "”）可查看合规建议和能否免罚。")
-    prompts.append({"text": text, "custom": {
-        "topic": "compliance", "kb_ids": [c.id for c in items], "citations": _citations(kb, cites),
-        "data": {"registration": True, "prompt": "high_frequency", "industries": industries}}})
-
-    guides = [g for g in kb.of_type(Guide) if g.guide_topic == "annual_report"]
-    main = next((g for g in guides if g.id == "guide.annual_report.deadline"), guides[0] if guides else None)
-    if main is not None:
-        used = [main]
-        lines = [f"【年报提醒】{main.title}。",
-                 f"贵单位在{today.year}年设立登记的，首次年报在{today.year + 1}年1月1日至6月30日之间报送上一年度报告，"
-                 f"此后每年6月30日前报送。", *main.body[:1], *[b for b in main.body if b.startswith("没报")]]
-        individual = next((g for g in guides if g.id == "guide.annual_report.individual_business"), None)
-        if cc.entity_kind(code) == "个体工商户" and individual is not None:
-            used.append(individual)
-            lines.append(individual.body[1] if len(individual.body) > 1 else individual.title)
-        prompts.append({"text": "\n".join(lines), "custom": {
-            "topic": "compliance", "kb_ids": [g.id for g in used],
-            "citations": _citations(kb, [c for g in used for c in g.citations]),
-            "data": {"registration": True, "prompt": "annual_report",
-                     "deadline": f"{today.year + 1}-06-30"}}})
-    return prompts
+    o = compose(kb, company_name, code, industry, industries, registered_on=registered_on, today=today)
+    buttons = [_button(f) for f in o.follow_ups]
+    common = {"registration": True, "kind": o.kind.key, "kind_label": o.kind.label, "kind_reason": o.kind.reason,
+              "industries": o.industries}
+    deadline = o.annual.deadline
+    first = {"text": o.first_push_text(), "buttons": buttons, "custom": {
+        "topic": "compliance", "title": "开业合规提醒", "kb_ids": o.first_push_records(),
+        "citations": _cited(kb, o.first_push_quotes()),
+        "data": {**common, "prompt": "first_push", "steps": [s.id for s in o.top],
+                 "criminal_risks": [r.id for r in o.risks],
+                 "deadline": deadline.isoformat() if deadline else None}}}
+    checklist_text = o.checklist_text()
+    checklist = {"text": checklist_text, "buttons": buttons, "custom": {
+        "topic": "compliance", "title": checklist_text.splitlines()[0].strip("【】"), "kb_ids": o.checklist_records(),
+        "citations": _cited(kb, o.checklist_quotes()),
+        "sections": [line[1:] for line in checklist_text.splitlines() if line.startswith("▍")],
+        "data": {**common, "prompt": "checklist", "checklist": [s.id for s in o.checklist],
+                 "not_quoted": list(o.annual.rule.not_quoted) + [g.text for g in o.gaps]}}}
+    return [first, checklist]
 
 
 # ---------------------------------------------------------------------------------------------- links and QR
@@ -277,6 +217,29 @@ def _clean(value: str) -> str:
     return " ".join("".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in value).split())
 
 
+def registration_date(value: object, today: dt.date | None = None) -> dt.date | None:
+    """The optional 成立日期 (YYYY-MM-DD; YYYY/MM/DD and YYYY.MM.DD too): it sets the first annual-report year.
+
+    Absent or empty: the registration is taken to be today's (Chinese calendar date)."""
+    from knowledge.onboarding import CHINA
+
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        raise ValueError("必须是“YYYY-MM-DD”格式的字符串")
+    text = unicodedata.normalize("NFKC", value).strip().replace("/", "-").replace(".", "-")
+    try:
+        date = dt.date.fromisoformat("-".join(part.zfill(2) for part in text.split("-")))
+    except ValueError:
+        raise ValueError(f"“{value[:20]}”不是有效日期，格式应为 YYYY-MM-DD") from None
+    today = today or dt.datetime.now(CHINA).date()
+    if date > today + dt.timedelta(days=1):
+        raise ValueError("不能晚于今天")
+    if date.year < 1978:
+        raise ValueError("早于1978年，请核对")
+    return date
+
+
 def validate_payload(body: object) -> dict:
     """The cleaned registrant, or Rejected(400) naming every invalid field."""
     if not isinstance(body, dict):
@@ -303,6 +266,10 @@ def validate_payload(body: object) -> dict:
         out["credit_code"] = cc.validate(body.get("credit_code"))
     except cc.InvalidCreditCode as e:
         errors["credit_code"] = f"credit_code（统一社会信用代码）：{e}"
+    try:
+        out["registered_on"] = registration_date(body.get("registered_on"))
+    except ValueError as e:
+        errors["registered_on"] = f"registered_on（成立日期）：{e}"
     if errors:
         raise Rejected(400, next(iter(errors.values())), errors=errors)
     return out
@@ -356,9 +323,15 @@ def _store(s, data: dict, sender: str) -> dict:
             "industry": reg.industry, "sender": reg.sender_id}
 
 
-def _already_delivered(s, sender: str) -> set[tuple]:
-    rows = s.query(TurnLog.topic, TurnLog.kb_ids).filter_by(sender_id=sender, direction="system").all()
-    return {(topic, tuple(kb_ids or [])) for topic, kb_ids in rows}
+def _prompt_key(text: str) -> str:
+    """A prompt is known by its first line, the 【title】 (开业合规提醒, 开业30天清单 · 餐饮)."""
+    return (text or "").split("\n", 1)[0]
+
+
+def _already_delivered(s, sender: str) -> set[str]:
+    rows = s.query(TurnLog.text).filter(TurnLog.sender_id == sender,
+                                        TurnLog.direction.in_((PROMPT_DIRECTION, "system"))).all()
+    return {_prompt_key(text) for (text,) in rows}
 
 
 async def deliver_prompts(app: web.Application, sender: str, prompts: list[dict]) -> int:
@@ -366,10 +339,10 @@ async def deliver_prompts(app: web.Application, sender: str, prompts: list[dict]
     done = await app["db"].run(lambda s: _already_delivered(s, sender))
     count = 0
     for p in prompts:
-        key = (p["custom"]["topic"], tuple(p["custom"]["kb_ids"]))
-        if key in done:
+        if _prompt_key(p["text"]) in done:
             continue
-        await deliver(app, sender, p["text"], custom=p["custom"], direction="system")
+        await deliver(app, sender, p["text"], custom=p["custom"], buttons=p.get("buttons"),
+                      direction=PROMPT_DIRECTION)
         count += 1
     return count
 
@@ -412,7 +385,8 @@ async def register(request: web.Request) -> web.Response:
         industries = match_industries(kb, info["industry"])
         delivered = 0
         if not info["delivered"]:
-            prompts = compose_prompts(kb, info["company_name"], info["industry"], industries, code)
+            prompts = compose_prompts(kb, info["company_name"], info["industry"], industries, code,
+                                      registered_on=data["registered_on"])
             try:
                 delivered = await deliver_prompts(app, sender, prompts)
             except Exception:
@@ -427,6 +401,7 @@ async def register(request: web.Request) -> web.Response:
         "created": info["created"],
         "delivered": delivered,
         "industries": industries,
+        "kind": business_kind(code, info["company_name"]).label,
         "link": link,
         "qr": qr_svg_data_uri(link),
         "qr_url": qr_url(app, code),

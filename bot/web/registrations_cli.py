@@ -2,6 +2,10 @@
 
     python -m bot.web.registrations_cli import registrants.csv \\
         [--url http://127.0.0.1:8080] [--secret $REGISTRATION_HMAC_SECRET] [--rejects rejects.csv]
+    python -m bot.web.registrations_cli preview registrants.csv [--checklist] [--limit 5]
+
+``preview`` prints, without sending anything, what each row's registrant would receive: the same composition
+(``knowledge.onboarding``) the front delivers, read from the local knowledge files.
 
 Each row is signed and sent exactly as the registration system would send it, so the import goes through the
 same checks (credit-code check digit, field limits), is idempotent (a credit code already registered is
@@ -10,7 +14,9 @@ must be running with the same ``REGISTRATION_HMAC_SECRET``; ``--secret`` default
 and ``--url`` to ``PUBLIC_URL`` or http://127.0.0.1:8080.
 
 The CSV needs a header row.  Columns (English or Chinese names): company_name/企业名称, credit_code/统一社会信用代码,
-industry/行业, region/地区, contact/联系方式 (optional).  UTF-8 (with or without BOM) or GBK, as Excel saves it.
+industry/行业, region/地区, contact/联系方式 (optional), registered_on/成立日期 (optional, YYYY-MM-DD: it sets
+the year of the first annual report; without it the day of the import counts).  UTF-8 (with or without BOM) or
+GBK, as Excel saves it.
 
 A progress bar goes to stderr; the summary and every rejected row (line number and reason) go to stdout;
 ``--rejects`` also writes them, with the original columns, to a CSV for correction.  Exit status: 0 all rows
@@ -36,8 +42,9 @@ from tqdm import tqdm
 
 from bot.web import credit_code as cc
 from bot.web.privacy import mask
+from bot.web.registrations import compose_prompts, match_industries, registration_date
 
-FIELDS = ("company_name", "credit_code", "industry", "region", "contact")
+FIELDS = ("company_name", "credit_code", "industry", "region", "contact", "registered_on")
 REQUIRED = ("company_name", "credit_code", "industry", "region")
 HEADER_ALIASES = {
     "company_name": ("company_name", "企业名称", "公司名称", "名称", "主体名称", "单位名称"),
@@ -45,9 +52,10 @@ HEADER_ALIASES = {
     "industry": ("industry", "行业", "所属行业", "经营行业"),
     "region": ("region", "地区", "所在地区", "区域", "所在地"),
     "contact": ("contact", "联系方式", "联系电话", "联系人", "电话"),
+    "registered_on": ("registered_on", "成立日期", "登记日期", "设立日期", "成立时间"),
 }
 LABELS = {"company_name": "企业名称", "credit_code": "统一社会信用代码", "industry": "行业", "region": "地区",
-          "contact": "联系方式"}
+          "contact": "联系方式", "registered_on": "成立日期"}
 
 
 class CliError(Exception):
@@ -130,6 +138,10 @@ def local_problem(row: Row) -> str | None:
         cc.validate(row.values["credit_code"])
     except cc.InvalidCreditCode as e:
         return f"credit_code（统一社会信用代码）：{e}"
+    try:
+        registration_date(row.values.get("registered_on"))
+    except ValueError as e:
+        return f"registered_on（成立日期）：{e}"
     return None
 
 
@@ -189,6 +201,32 @@ def report(result: ImportResult, out=None) -> None:
         print(f"第{row.line}行：{mask(reason)}", file=out)
 
 
+def preview(rows: list[Row], checklist: bool = False, limit: int | None = None, out=None) -> int:
+    """Print what each row's registrant would receive (the same composition the front delivers); 1 if a row is
+    unusable, else 0."""
+    from knowledge.kb import KnowledgeBase
+
+    out = out or sys.stdout
+    kb = KnowledgeBase.from_files()
+    bad = 0
+    for row in rows[:limit] if limit else rows:
+        problem = local_problem(row)
+        if problem:
+            bad += 1
+            print(f"第{row.line}行：{mask(problem)}\n", file=out)
+            continue
+        v = row.values
+        industries = match_industries(kb, v["industry"])
+        prompts = compose_prompts(kb, v["company_name"], v["industry"], industries, cc.validate(v["credit_code"]),
+                                  registered_on=registration_date(v.get("registered_on")))
+        print(f"—— 第{row.line}行（{len(prompts[0]['text'])}字）", file=out)
+        for p in prompts[: 2 if checklist else 1]:
+            print(p["text"], file=out)
+            print("按钮：" + "｜".join(b["title"] for b in p["buttons"]), file=out)
+        print(file=out)
+    return 1 if bad else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.web.registrations_cli",
                                      description="从 CSV 批量导入新登记经营主体（通过运行中的前端登记接口）")
@@ -201,7 +239,18 @@ def main(argv: list[str] | None = None) -> int:
                      help="登记接口的 HMAC 密钥（默认 REGISTRATION_HMAC_SECRET）")
     imp.add_argument("--rejects", type=Path, help="把被拒绝的行写入这个 CSV 文件")
     imp.add_argument("--no-progress", action="store_true", help="不显示进度条")
+    pre = sub.add_parser("preview", help="不发送，只显示每行会收到的开业提醒")
+    pre.add_argument("file", type=Path)
+    pre.add_argument("--checklist", action="store_true", help="同时显示开业30天清单")
+    pre.add_argument("--limit", type=int, help="只显示前几行")
     args = parser.parse_args(argv)
+    if args.command == "preview":
+        try:
+            _, rows = read_csv(args.file)
+        except CliError as e:
+            print(f"错误：{e}", file=sys.stderr)
+            return 2
+        return preview(rows, checklist=args.checklist, limit=args.limit)
     if not args.secret:
         print("错误：需要 --secret 或环境变量 REGISTRATION_HMAC_SECRET", file=sys.stderr)
         return 2

@@ -159,6 +159,19 @@ def test_criminal_risk_overview(kb):
     assert "安全生产" in msg["text"] and "税收" in msg["text"]
 
 
+def test_criminal_risks_for_an_industry_are_the_ones_tagged_for_it(kb):
+    """The registration push's “餐饮相关刑事风险” button: only risks data/relevance tags for 餐饮."""
+    t = tracker("s-criminal")
+    t.latest_message = {**t.latest_message, "text": '/ask_criminal_risk{"industry": "餐饮"}',
+                        "entities": [{"entity": "industry", "value": "餐饮"}]}
+    messages, _ = run(criminal_risk.ActionCriminalRisk(), t)
+    custom, msg = card(messages)
+    assert "criminal.food.unsafe_food" in custom["kb_ids"] and "criminal.tax.tax_evasion" in custom["kb_ids"]
+    assert "criminal.finance.illegal_deposits" not in custom["kb_ids"]  # tagged for no industry
+    assert "criminal.safety.major_accident" not in custom["kb_ids"] and "非法吸收公众存款罪" not in msg["text"]
+    assert_verbatim(kb, custom["citations"])
+
+
 def test_out_of_scope_routes_to_12348(kb):
     messages, _ = run(fallback.ActionOutOfScope(), tracker("s-oos"))
     custom, msg = card(messages)

@@ -10,11 +10,13 @@ import re
 import threading
 import time
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 import segno
 import structlog
+import yaml
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import HealthCheck, given, settings
@@ -28,6 +30,9 @@ from bot.web.db import Conversation, Registrant, TurnLog
 from bot.web.links import verify_sender_token
 from bot.web.rasa_client import RasaUnavailable
 from tests.web.fakes import FakeRasa
+
+RELEVANCE_TAGS = yaml.safe_load((Path(__file__).parents[2] / "knowledge/data/relevance/criminal_risk.yml")
+                                .read_text(encoding="utf-8"))["tags"]
 
 SECRET = "registration-shared-secret"
 KEY = "front-secret-key"
@@ -202,36 +207,44 @@ async def test_bad_json_is_400(client, body, status):
 # ---------------------------------------------------------------------------------------------- delivery
 
 
-async def test_registration_delivers_tailored_prompts_with_citations(client, rasa):
+async def test_registration_delivers_a_first_push_and_a_checklist(client, rasa):
     resp = await register(client, payload())
     assert resp.status == 201
     answer = await resp.json()
     sender = "reg-" + CODE
-    assert answer["sender"] == sender and answer["created"] is True and answer["delivered"] == 3
-    assert answer["industries"] == ["餐饮"]
+    assert answer["sender"] == sender and answer["created"] is True and answer["delivered"] == 2
+    assert answer["industries"] == ["餐饮"] and answer["kind"] == "有限责任公司"
 
     events = [e for s, evs in rasa.appended for e in evs if s == sender]
-    assert [e["event"] for e in events] == ["bot", "bot", "bot"]
-    cards = [e["data"]["custom"] for e in events]
-    assert [c["topic"] for c in cards] == ["criminal_risk", "compliance", "compliance"]
+    assert [e["event"] for e in events] == ["bot", "bot"]
+    assert all(e["metadata"] == {"source": "prompt"} for e in events)  # shown as cards, not as system notices
+    first, checklist = (e["data"]["custom"] for e in events)
+    assert [first["data"]["prompt"], checklist["data"]["prompt"]] == ["first_push", "checklist"]
 
-    criminal = cards[0]
-    assert "criminal.food.unsafe_food" in criminal["kb_ids"]  # 餐饮 itself
-    assert "criminal.tax.tax_evasion" in criminal["kb_ids"]  # 全部行业
-    assert "criminal.safety.major_accident" not in criminal["kb_ids"]  # factories and building sites only
-    assert all(c["law"] == "中华人民共和国刑法" and c["article"] and c["quote"] for c in criminal["citations"])
-    assert "第一百四十三条" in events[0]["text"] and "南宁市老友记餐饮有限公司" in events[0]["text"]
+    # the first push: one screen, who it is for, what to do with its basis, the first annual report
+    text = events[0]["text"]
+    assert len(text) <= 600
+    assert text.startswith("【开业合规提醒】\n南宁市老友记餐饮有限公司（有限责任公司 · 餐饮）")
+    assert "食品经营许可" in text and "（食品安全法第三十五条）" in text
+    assert "首次年报：" in text and "（企业信息公示暂行条例第八条）" in text
+    assert first["citations"] and all(c["law"] and c["article"] and c["quote"] and c["version"]
+                                      for c in first["citations"])
+    assert "criminal.finance.illegal_deposits" not in first["data"]["criminal_risks"]
+    assert "criminal.food.unsafe_food" in first["data"]["criminal_risks"]
+    assert "guide.annual_report.deadline" in first["kb_ids"]
+    buttons = events[0]["data"]["buttons"]
+    assert [b["payload"] for b in buttons] == ['/browse_compliance{"industry": "餐饮"}',
+                                               '/ask_criminal_risk{"industry": "餐饮"}',
+                                               '/ask_compliance{"kb_id": "guide.annual_report.deadline"}']
+    assert events[1]["data"]["buttons"] == buttons  # the widget shows the last message's quick replies
 
-    compliance = cards[1]
-    assert compliance["kb_ids"] and len(compliance["kb_ids"]) <= registrations.MAX_COMPLIANCE_ITEMS
-    assert "market.food.no_licence" in compliance["kb_ids"]
-    assert compliance["citations"] and all(c["version"] for c in compliance["citations"])
-    assert "处罚：" in events[1]["text"]
-
-    annual = cards[2]
-    assert annual["kb_ids"] == ["guide.annual_report.deadline"]
-    assert any(c["law"] == "企业信息公示暂行条例" and c["article"] == "第八条" for c in annual["citations"])
-    assert "6月30日" in events[2]["text"]
+    # the checklist: the licences with their articles, quoted
+    lines = events[1]["text"].splitlines()
+    assert any(line.startswith("□ 食品经营许可证：") and line.endswith("（食品安全法第三十五条）") for line in lines)
+    assert any(line.startswith("□ 从业人员健康证明：") for line in lines)
+    assert any(c["article"] == "第四十五条" and "健康证明" in c["quote"] for c in checklist["citations"])
+    assert "market.food.no_licence" in checklist["kb_ids"]
+    assert checklist["sections"][0] == "开业前" and "首次年报" in checklist["sections"]
 
     def stored(s):
         reg = s.query(Registrant).filter_by(credit_code=CODE).one()
@@ -242,24 +255,75 @@ async def test_registration_delivers_tailored_prompts_with_citations(client, ras
     name, contact, delivered_at, channel, linked, turns = await client.app["db"].run(stored)
     assert (name, contact, channel, linked) == ("南宁市老友记餐饮有限公司", "13812345678", "registration", True)
     assert delivered_at is not None
-    assert [t.direction for t in turns] == ["system"] * 3
+    assert [t.direction for t in turns] == ["prompt"] * 2
 
 
-async def test_individual_business_also_gets_the_paper_annual_report_note(client, rasa):
-    resp = await register(client, payload(credit_code=INDIVIDUAL, industry="小吃店"))
-    assert resp.status == 201
-    annual = rasa.appended[-1][1][0]
-    assert "guide.annual_report.individual_business" in annual["data"]["custom"]["kb_ids"]
-    assert "纸质" in annual["text"]
+async def test_individual_business_is_named_and_told_its_own_annual_report(client, rasa):
+    resp = await register(client, payload(credit_code=INDIVIDUAL, company_name="柳州螺蛳粉小店", industry="小吃店"))
+    assert resp.status == 201 and (await resp.json())["kind"] == "个体工商户"
+    first, checklist = (e for _, evs in rasa.appended for e in evs)
+    assert "（个体工商户 · 餐饮）" in first["text"] and "企业年度报告" not in first["text"] + checklist["text"]
+    assert "可纸质报送" in first["text"] and "（市场主体登记管理条例实施细则第六十三条）" in first["text"]
+    assert "guide.annual_report.individual_business" in first["data"]["custom"]["kb_ids"]
+    assert first["data"]["buttons"][-1]["payload"] == '/ask_compliance{"kb_id": "guide.annual_report.individual_business"}'
+    assert "未引用" in checklist["text"]  # the 个体工商户 rule that is derived, not quoted, says so
+    assert "住房公积金" not in first["text"] + checklist["text"]  # 单位 only (住房公积金管理条例 第二条)
+
+
+# at least 8 industries × {个体工商户, 公司}, through the signed door
+DOOR_CASES = {"餐饮": "食品经营许可证", "超市": "食品经营许可证", "美容美发": "公共场所卫生许可证",
+              "酒店民宿": "旅馆开业的公安机关意见", "娱乐场所": "娱乐经营许可证及公安备案", "网吧": "上网服务经营许可",
+              "旅行社": "旅行社业务经营许可证", "烟草零售": "烟草专卖零售许可证", "食品生产": "食品生产许可证",
+              "人力资源服务": "人力资源服务许可证或备案"}
+
+
+@pytest.mark.parametrize("kind, code, name, label", [("个体工商户", INDIVIDUAL, "张记{}", "个体工商户"),
+                                                      ("公司", CODE, "广西某某{}有限公司", "有限责任公司")])
+async def test_every_industry_and_kind_through_the_door(client, rasa, kind, code, name, label):
+    for industry, licence in DOOR_CASES.items():
+        await client.app["db"].run(lambda s: (s.query(TurnLog).delete(), s.query(Conversation).delete(),
+                                              s.query(Registrant).delete()))
+        rasa.appended.clear()
+        resp = await register(client, payload(company_name=name.format(industry), credit_code=code, industry=industry))
+        assert resp.status == 201, industry
+        first, checklist = (e for _, evs in rasa.appended for e in evs)
+        assert len(first["text"]) <= 600, industry
+        assert f"{name.format(industry)}（{label} · {industry}）" in first["text"]
+        assert any(line.startswith(f"□ {licence}：") for line in checklist["text"].splitlines()), industry
+        kb = client.app["kb"]
+        for c in first["data"]["custom"]["citations"] + checklist["data"]["custom"]["citations"]:
+            law = next(k for k, v in kb.statutes.items() if v.title == c["law"])
+            assert c["quote"] in kb.statutes[law].article(c["article"])
+        for rid in first["data"]["custom"]["data"]["criminal_risks"]:
+            assert industry in RELEVANCE_TAGS[rid]["industries"], (industry, rid)
 
 
 async def test_unknown_industry_gets_general_prompts_and_a_warning(client, rasa):
     resp = await register(client, payload(industry="量子计算软件开发"))
     answer = await resp.json()
     assert resp.status == 201 and answer["industries"] == [] and answer["warnings"]
-    criminal = rasa.appended[0][1][0]["data"]["custom"]
-    kb = client.app["kb"]
-    assert all("全部行业" in kb.get(i).industries for i in criminal["kb_ids"])
+    first = rasa.appended[0][1][0]
+    assert first["data"]["custom"]["data"]["criminal_risks"] == []
+    assert [b["payload"] for b in first["data"]["buttons"]] == ['/ask_compliance{"kb_id": "guide.annual_report.deadline"}']
+    assert "行业未能识别" in first["text"] and len(first["text"]) <= 600
+
+
+@pytest.mark.parametrize("value, words", [("2025-13-01", "不是有效日期"), ("2999-01-01", "不能晚于今天"),
+                                          (20250101, "字符串"), ("1900-01-01", "1978")])
+async def test_bad_registration_date_is_400(client, rasa, value, words):
+    resp = await register(client, payload(registered_on=value))
+    assert resp.status == 400
+    assert words in (await resp.json())["errors"]["registered_on"]
+    assert rasa.appended == []
+
+
+async def test_registration_date_sets_the_first_annual_report(client, rasa):
+    last_year = dt.date.today().year - 1
+    resp = await register(client, payload(credit_code=INDIVIDUAL, registered_on=f"{last_year}/12/30"))
+    assert resp.status == 201
+    first = rasa.appended[0][1][0]
+    assert f"首次年报：{last_year + 1}年1月1日至6月30日报送{last_year}年度报告" in first["text"]
+    assert first["data"]["custom"]["data"]["deadline"] == f"{last_year + 1}-06-30"
 
 
 async def test_repeat_is_idempotent(client, rasa):
@@ -276,7 +340,7 @@ async def test_repeat_is_idempotent(client, rasa):
 async def test_concurrent_repeats_deliver_once(client, rasa):
     results = await asyncio.gather(*(register(client, payload()) for _ in range(5)))
     assert sorted(r.status for r in results) == [200, 200, 200, 200, 201]
-    assert len(rasa.appended) == 3
+    assert len(rasa.appended) == 2
     assert client.app["registrations"].locks == {}  # no lock left behind per credit code
 
 
@@ -300,9 +364,9 @@ async def test_failed_delivery_is_retried_by_the_next_request(aiohttp_client, tm
     assert len(rasa.appended) == 1
     resp = await register(c, payload())
     assert resp.status == 200
-    assert (await resp.json())["delivered"] == 2  # only the missing ones
+    assert (await resp.json())["delivered"] == 1  # only the missing one
     topics = [evs[0]["data"]["custom"]["data"]["prompt"] for _, evs in rasa.appended]
-    assert topics == ["criminal_risk", "high_frequency", "annual_report"]
+    assert topics == ["first_push", "checklist"]
     again = await register(c, payload())
     assert (await again.json())["delivered"] == 0
 
@@ -375,16 +439,24 @@ async def test_qr_route_errors(client, monkeypatch):
 def test_industry_matching(kb):
     m = registrations.match_industries
     assert m(kb, "餐饮服务") == ["餐饮"]
-    assert m(kb, "小吃店") == ["餐饮"]
     assert m(kb, "烟草零售") == ["烟草零售"]  # not also 零售
-    assert m(kb, "KTV、酒吧") == ["娱乐场所"]
     assert m(kb, "软件和信息技术服务业") == []
 
 
 def test_annual_report_deadline_follows_the_year(kb):
     prompts = registrations.compose_prompts(kb, "某公司", "餐饮", ["餐饮"], CODE, today=dt.date(2031, 8, 1))
-    assert "2032年1月1日至6月30日" in prompts[-1]["text"]
-    assert prompts[-1]["custom"]["data"]["deadline"] == "2032-06-30"
+    assert "首次年报：2032年1月1日至6月30日" in prompts[0]["text"]
+    assert prompts[0]["custom"]["data"]["deadline"] == "2032-06-30"
+
+
+def test_registration_date_formats():
+    today = dt.date(2025, 7, 1)
+    assert registrations.registration_date("2025-07-01", today) == today
+    assert registrations.registration_date("２０２５/7/1", today) == today  # full-width, as Excel may save it
+    assert registrations.registration_date("2025.07.01", today) == today
+    assert registrations.registration_date("", today) is None and registrations.registration_date(None) is None
+    with pytest.raises(ValueError):
+        registrations.registration_date("2025-07-03", today)
 
 
 # ---------------------------------------------------------------------------------------------- fuzz
@@ -547,3 +619,31 @@ def test_cli_usage_errors(tmp_path, capsys, monkeypatch):
     assert registrations_cli.main(["import", str(tmp_path / "x.csv")]) == 2
     assert registrations_cli.main(["import", str(tmp_path / "missing.csv"), "--secret", "s"]) == 2
     assert "无法读取文件" in capsys.readouterr().err
+
+
+def test_cli_preview_shows_what_each_registrant_would_receive(tmp_path, capsys):
+    path = tmp_path / "in.csv"
+    path.write_text(CSV, encoding="utf-8")
+    code = registrations_cli.main(["preview", str(path), "--checklist"])
+    out = capsys.readouterr().out
+    assert code == 1  # two unusable rows, named
+    assert "南宁市老友记餐饮有限公司（有限责任公司 · 餐饮）" in out and "柳州螺蛳粉小店（个体工商户 · 餐饮）" in out
+    assert "【开业30天清单 · 餐饮】" in out and "按钮：餐饮合规事项清单｜餐饮相关刑事风险｜年报怎么报" in out
+    assert "第4行：credit_code（统一社会信用代码）" in out and "第5行：company_name（企业名称）为空" in out
+    blocks = [b for b in out.split("—— ") if b.startswith("第")]
+    assert blocks and all(int(b.split("（")[1].split("字")[0]) <= 600 for b in blocks)
+
+
+async def test_csv_registration_date_reaches_the_first_annual_report(aiohttp_server, tmp_path, kb, rasa):
+    server = await aiohttp_server(make_app(tmp_path, kb, rasa))
+    last_year = dt.date.today().year - 1
+    path = tmp_path / "dated.csv"
+    path.write_text(f"企业名称,统一社会信用代码,行业,地区,成立日期\n柳州螺蛳粉小店,{INDIVIDUAL},小吃店,柳州市,{last_year}-12-30\n"
+                    f"某公司,{CODE},餐饮,南宁市,明年\n", encoding="utf-8")
+    _, rows = registrations_cli.read_csv(path)
+    result = await registrations_cli.import_rows(rows, str(server.make_url("")), SECRET, progress=False)
+    assert result.created == 1
+    assert [(r.line, reason) for r, reason in result.rejected] == [
+        (3, "registered_on（成立日期）：“明年”不是有效日期，格式应为 YYYY-MM-DD")]
+    first = rasa.appended[0][1][0]
+    assert f"首次年报：{last_year + 1}年1月1日至6月30日报送{last_year}年度报告" in first["text"]
