@@ -7,7 +7,14 @@ vendored texts still hash to what the manifest recorded.
 from __future__ import annotations
 
 from knowledge.kb import KnowledgeBase, Problem
-from knowledge.schema import ComplianceItem, CriminalRisk, ExemptionRule, FeeReliefRule, MediationChannel
+from knowledge.schema import (
+    ComplianceItem,
+    CriminalRisk,
+    ExemptionList,
+    ExemptionRule,
+    FeeReliefRule,
+    MediationChannel,
+)
 from knowledge.statutes import TEXTS_DIR, sha256
 
 
@@ -57,6 +64,9 @@ def _cited_texts(kb: KnowledgeBase, rec, roles=None) -> list[str]:
 def _type_checks(kb: KnowledgeBase, rec, where: str) -> list[Problem]:
     problems = []
     if isinstance(rec, ComplianceItem):
+        for entry in rec.exemption.listed:
+            if not isinstance(kb.records.get(entry.list), ExemptionList):
+                problems.append(Problem(where, f"exemption.listed names {entry.list!r}, not an exemption_list"))
         if not any(rec.penalty in t for t in _cited_texts(kb, rec, {"penalty"})):
             problems.append(Problem(where, "penalty is not verbatim from a penalty-role citation's article"))
         if len(set(rec.examples)) < 3:
