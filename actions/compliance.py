@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.cards import Card, Section, button, citations_for, numbered
 from actions.common import entity_values, first_entity, latest_text
 from actions.kb import get_kb, get_searcher
+from knowledge.engines.exemption import listed_lines
 from knowledge.schema import DOMAINS, ComplianceItem, Guide
 from knowledge.search import resolve
 
@@ -29,7 +30,7 @@ def render_item(item: ComplianceItem) -> Card:
     sections = [
         Section("违法行为", [item.violation, "典型表现：" + "；".join(item.typical_forms[:4])]),
         Section("合规建议", numbered(item.advice)),
-        Section("能否免罚", [item.exemption.reason]),
+        Section("能否免罚", [item.exemption.reason, *listed_lines(kb, item)]),
         Section("指导部门", [item.department, f"发生频率：{item.frequency}（{item.frequency_basis}）"]),
         Section("提示", list(item.caveats)),
     ]
