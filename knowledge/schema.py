@@ -159,7 +159,7 @@ class FeeReliefGuide(Record):
     type: ClassVar[str] = "fee_relief_guide"
     topic: ClassVar[str] = "fee_relief"
 
-    aspect: Literal["materials", "timing", "decision", "cost_bearing", "who", "enterprise"]
+    aspect: Literal["materials", "timing", "decision", "cost_bearing", "who", "enterprise", "individual_business"]
     text: str
 
 
