@@ -29,7 +29,7 @@ def test_enforcement_rules_name_their_later_version(kb, law, year, decree):
 def test_every_citation_of_a_law_with_a_later_version_carries_the_note(kb):
     flagged = {law.title for law in kb.statutes.values() if law.later_version}
     seen = set()
-    for rid, rec in kb.records.items():
+    for rid in kb.records:
         for c in kb.citations_of([rid]):
             if c["law"] in flagged:
                 assert c["later_version"], (rid, c["law"])
