@@ -92,7 +92,7 @@ class ValidateExemptionForm(FormValidationAction):
 
     async def required_slots(self, domain_slots: list[str], dispatcher, tracker: Tracker, domain: dict) -> list[str]:
         """违法行为轻微 decides only when there was no harm and it was corrected (第三十三条第一款前句): ask it then."""
-        slots = list(domain_slots)
+        slots = list(await super().required_slots(domain_slots, dispatcher, tracker, domain))
         needs_minor = tracker.get_slot("harm") == "none" and as_bool(tracker.get_slot("corrected")) is True
         if "minor_violation" in slots and not needs_minor:
             slots.remove("minor_violation")

@@ -2,8 +2,9 @@
 
 免交 only for natural persons and the 30% floor for 减交 are parameters (``fee_relief/*.yml``), not code.
 A 个体工商户 is a natural person doing business (民法典 第五十四条), not an enterprise: party type
-``individual_business`` gets every natural person's ground, 免交 included, and the 减交 a court must grant when
-家庭生产经营难以为继 (诉讼费用交纳办法 第四十六条(一)) is offered to it whenever it names business hardship.
+``individual_business`` gets every natural person's ground, 免交 included (a form may as well read 个体户 as
+natural_person: the answer is the same), and the 减交 a court must grant when 家庭生产经营难以为继 (诉讼费用交纳办法
+第四十六条(一)) is offered whenever a 个体户, or a natural person short of funds, names money trouble.
 """
 from __future__ import annotations
 
@@ -66,8 +67,11 @@ def evaluate(
         # 确有困难 is all an enterprise can claim: the "other circumstances" grounds stay open to it.
         eligible = [r for r in rules if "funds_shortage" in r.circumstances]
     eligible.sort(key=lambda r: (RELIEF_ORDER.index(r.relief), not r.mandatory, r.id))
+    # 个体户 (whether the form read them as individual_business or as the natural persons they are) who name
+    # money trouble are told of the mandatory ground their business failing would give
     open_grounds = []
-    if party_type == "individual_business" and (circ & BUSINESS_HARDSHIP or not circ):
+    if (party_type == "individual_business" and (circ & BUSINESS_HARDSHIP or not circ)) or (
+            party_type == "natural_person" and "funds_shortage" in circ):
         open_grounds = [r for r in rules if BUSINESS_FAILING in r.circumstances and r not in eligible]
     aspects = ["who", "materials", "timing", "decision", "cost_bearing"]
     if party_type == "individual_business":

@@ -81,3 +81,10 @@ def test_the_family_business_ground_cites_the_civil_code(kb):
     rec = kb.records["relief.reduce.family_business_failing"]
     assert rec.mandatory and rec.ground in kb.statutes["诉讼费用交纳办法"].article("第四十六条")
     assert any(c.law == "民法典（总则）" and c.article == "第五十四条" for c in rec.citations)
+
+
+def test_a_natural_person_short_of_funds_is_also_told_of_the_business_ground(kb):
+    """A form may read 个体户 as natural_person: money trouble still brings up 家庭生产经营难以为继."""
+    r = evaluate(kb, "natural_person", {"funds_shortage"})
+    assert [x.id for x in r.open_grounds] == ["relief.reduce.family_business_failing"]
+    assert evaluate(kb, "natural_person", {"minimum_living"}).open_grounds == []
