@@ -1,6 +1,7 @@
 """Answer cards: the text a user reads and the machine-readable ``custom`` every knowledge answer carries.
 
-``custom`` = {"topic", "kb_ids", "citations": [{"law", "article", "quote", "version"}], "title", ...}.
+``custom`` = {"topic", "kb_ids", "citations": [{"law", "article", "quote", "version"}], "title", ...}; a citation of
+a law whose text here has a later version also carries ``later_version``, and the card states it in words.
 Renderers (widget, WeChat, staff console) and tests read it; the text repeats the legal basis in words so that
 a plain-text channel still states it.
 
@@ -20,6 +21,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.kb import get_kb
+from knowledge.kb import KnowledgeBase
 from knowledge.parameters import Reference
 
 SECTION_MARK = "▍"
@@ -57,7 +59,7 @@ class Card:
     def _sections(self) -> list[Section]:
         out = [s for s in self.sections if any(line for line in s.lines)]
         if self.citations:
-            out.append(Section("法律依据", [basis_line(self.citations)]))
+            out.append(Section("法律依据", [basis_line(self.citations), *version_notes(self.citations)]))
         return out
 
     def text(self) -> str:
@@ -68,6 +70,7 @@ class Card:
                 parts += [SECTION_MARK + s.label, *[line for line in s.lines if line]]
         elif self.citations:  # a short answer without sections keeps its one-line basis
             parts.append("法律依据：" + basis_line(self.citations))
+            parts += version_notes(self.citations)
         if self.disclaimer:
             parts.append(DISCLAIMER)
         return "\n".join(parts)
@@ -96,6 +99,11 @@ def basis_line(citations: Iterable[dict]) -> str:
         if c["article"] not in arts:
             arts.append(c["article"])
     return "；".join(f"《{law}》{'、'.join(arts)}（{version}版）" for (law, version), arts in grouped.items())
+
+
+def version_notes(citations: Iterable[dict]) -> list[str]:
+    """The later-version notes of the cited laws (statute manifest ``later_version``): on every card citing them."""
+    return KnowledgeBase.version_notes(citations)
 
 
 def citations_for(record_ids: Iterable[str], roles: set[str] | None = None) -> list[dict]:

@@ -16,6 +16,7 @@ from actions.cards import Card, Section, button, citations_for, numbered
 from actions.common import entity_values, first_entity, latest_intent, latest_text
 from actions.kb import get_kb
 from knowledge.answering import asker_of
+from knowledge.engines.exemption import listed_lines
 from knowledge.schema import DOMAINS, ComplianceItem, CreditRepairProcedure, CriminalRisk, Guide, Record
 
 EXEMPTION_TEXT = {
@@ -68,7 +69,7 @@ def render_item(item: ComplianceItem) -> Card:
     sections = [
         Section("违法行为", [item.violation, "典型表现：" + "；".join(item.typical_forms[:4])]),
         Section("合规建议", numbered(item.advice)),
-        Section("能否免罚", [item.exemption.reason]),
+        Section("能否免罚", [item.exemption.reason, *listed_lines(kb, item)]),
         Section("指导部门", [item.department, f"发生频率：{item.frequency}（{item.frequency_basis}）"]),
         Section("提示", list(item.caveats)),
     ]

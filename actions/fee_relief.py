@@ -6,12 +6,13 @@ from typing import Any
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.cards import Card, button, citations_for, citations_of_ids
+from actions.cards import Card, Section, button, citations_for, citations_of_ids
 from actions.kb import get_kb
-from knowledge.engines.fee_relief import PARTY_TYPES, evaluate
+from knowledge.engines.fee_relief import NATURAL_PERSONS, PARTY_TYPES, evaluate
 
 RELIEF_PARAMETERS = ["param.fee_relief.waiver_natural_persons_only", "param.fee_relief.reduction_min_ratio"]
-PARTY = {"natural_person": "个人（自然人）", "enterprise": "企业/个体户", "organisation": "社会组织"}
+PARTY = {"natural_person": "个人（自然人）", "individual_business": "个体工商户（从事经营的自然人）", "enterprise": "企业",
+         "organisation": "社会组织"}
 
 
 class ValidateReliefForm(FormValidationAction):
@@ -37,30 +38,39 @@ class ActionReliefAnswer(Action):
         circumstances = [c for c in (tracker.get_slot("circumstance") or []) if c != "none"]
         if not circumstances:
             # no specific ground named: only the "确有困难的其他情形" grounds can be claimed
-            circumstances = ["funds_shortage"] if party != "natural_person" else ["other_hardship"]
+            circumstances = ["other_hardship"] if party in NATURAL_PERSONS else ["funds_shortage"]
         result = evaluate(kb, party, circumstances)
-        body = [f"申请人：{PARTY[party]}"]
-        if result.eligible:
-            body.append("可以申请：" + "、".join(result.reliefs))
-            for rule in result.eligible:
-                how = "法院应当准予" if rule.mandatory else "由法院审查决定"
-                body.append(f"· {rule.relief}：{rule.ground}（{how}）")
-        else:
-            body.append("按您描述的情况，没有对应的法定缓交、减交、免交情形；确有困难的仍可提出申请并说明理由。")
-        body += result.notes
-        shown = [g for g in result.guides if g.aspect in ("materials", "timing", "enterprise")]
-        for g in shown:
-            body.append(f"{g.title}：{g.text}")
-        body.append("去哪里申请：在起诉或上诉时向受理案件的人民法院提交，可通过法院诉讼服务中心或其线上诉讼服务平台办理。")
-        ids = [r.id for r in result.eligible] + [g.id for g in shown]
-        return Card(
-            topic="fee_relief",
-            title="诉讼费缓交、减交、免交" + ("：可以申请" + "、".join(result.reliefs) if result.reliefs else ""),
-            body=body,
-            kb_ids=ids,
-            citations=citations_for(ids) + citations_of_ids(RELIEF_PARAMETERS),
-            buttons=[button("诉讼费是多少", "ask_litigation_fee"), button("重新判断", "restart_form", form="relief_form"),
-                     button("转人工", "handoff")],
-            data={"reliefs": result.reliefs, "party_type": party, "waiver_excluded": result.waiver_excluded},
-        ).send(dispatcher)
+        return render_relief(result).send(dispatcher)
 
+
+def render_relief(result) -> Card:
+    """Verdict (who, which reliefs) first; then the grounds, what else may hold, notes, and how to apply."""
+    party = result.party_type
+    body = [f"申请人：{PARTY[party]}"]
+    if result.eligible:
+        body.append("可以申请：" + "、".join(result.reliefs))
+    else:
+        body.append("按您描述的情况，没有对应的法定缓交、减交、免交情形；确有困难的仍可提出申请并说明理由。")
+    grounds = []
+    for rule in result.eligible:
+        how = "法院应当准予" if rule.mandatory else "由法院审查决定"
+        grounds.append(f"· {rule.relief}：{rule.ground}（{how}）")
+    more = [f"· 如果{rule.ground.rstrip('的')}：可以申请{rule.relief}，法院应当准予。" + "".join(rule.caveats)
+            for rule in result.open_grounds]
+    shown = [g for g in result.guides if g.aspect in ("individual_business", "enterprise", "materials", "timing")]
+    how_to = [f"{g.title}：{g.text}" for g in shown]
+    how_to.append("去哪里申请：在起诉或上诉时向受理案件的人民法院提交，可通过法院诉讼服务中心或其线上诉讼服务平台办理。")
+    ids = [r.id for r in result.eligible] + [r.id for r in result.open_grounds] + [g.id for g in shown]
+    return Card(
+        topic="fee_relief",
+        title="诉讼费缓交、减交、免交" + ("：可以申请" + "、".join(result.reliefs) if result.reliefs else ""),
+        body=body,
+        sections=[Section("依据的情形", grounds), Section("还可能适用", more), Section("注意", list(result.notes)),
+                  Section("怎么申请", how_to)],
+        kb_ids=ids,
+        citations=citations_for(ids) + citations_of_ids(RELIEF_PARAMETERS),
+        buttons=[button("诉讼费是多少", "ask_litigation_fee"), button("重新判断", "restart_form", form="relief_form"),
+                 button("转人工", "handoff")],
+        data={"reliefs": result.reliefs, "party_type": party, "waiver_excluded": result.waiver_excluded,
+              "open_reliefs": [r.relief for r in result.open_grounds]},
+    )

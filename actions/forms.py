@@ -16,6 +16,7 @@ SLOT_HELP = {
     "first_violation": "首违不罚要求是“初次违法”：一般指一定期限内第一次出现同类违法行为。请回答“是第一次”或“不是第一次”。",
     "harm": "危害后果指顾客或他人的损失、伤害、投诉等。请回答“没有造成后果”“后果轻微”或“后果较重”。",
     "corrected": "及时改正指发现问题后马上整改（下架、补标价、补办证照等）。请回答“已经改正”或“还没改正”。",
+    "minor_violation": "没有危害后果并及时改正的，违法行为轻微就依法不予处罚，所以要知道行为本身是否轻微（情节轻、范围小，例如个别商品漏标价）。请回答“是轻微的”“不算轻微”或“说不准”。",
     "case_type": "案件类型决定诉讼费的算法：要钱的（合同、欠款、借贷、赔偿）是财产案件；也可以是劳动争议、知识产权、行政案件等。",
     "amount": "金额是诉讼请求（或争议）涉及的钱数，可以写“50万”“12万5千”“1.2亿”；不清楚就说“不知道”。",
     "procedure": "简易程序一般用于事实清楚、争议不大的案件，受理费减半。请回答“普通程序”“简易程序”或“不知道”。",
@@ -67,7 +68,7 @@ class ActionRestartForm(Action):
 
     FORM_SLOTS = {
         "fee_form": ["case_type", "amount", "procedure", "ending", "application_type"],
-        "exemption_form": ["violation", "first_violation", "harm", "corrected"],
+        "exemption_form": ["violation", "first_violation", "harm", "corrected", "minor_violation"],
         "relief_form": ["party_type", "circumstance"],
         "mediation_form": ["dispute_type", "region", "foreign", "amount"],
     }

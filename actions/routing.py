@@ -16,7 +16,7 @@ TOPIC_FORM = {"litigation_fee": "fee_form", "first_violation": "exemption_form",
 # which entities belong to which form (a fact opens the form it belongs to)
 FORM_ENTITIES = {
     "fee_form": {"amount", "case_type", "procedure", "ending", "application_type", "procedure_hint", "ending_hint"},
-    "exemption_form": {"first_violation", "harm", "corrected", "mitigating", "refunded"},
+    "exemption_form": {"first_violation", "harm", "corrected", "minor_violation", "mitigating", "refunded"},
     "relief_form": {"party_type", "circumstance"},
     "mediation_form": {"dispute_type", "region", "foreign", "amount"},
 }

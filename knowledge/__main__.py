@@ -3,7 +3,7 @@
   validate            check schema, verbatim quotes, ids and references; non-zero exit naming each record
   search "<question>" ranked records with scores
   export              every record (and parameter) as one JSON line
-  stats               counts per type and domain
+  stats               counts per type and domain; the version caveats that reach users
   load [--force]      load the data files into DATABASE_URL (skipped when unchanged)
   article LAW LABEL   print an article of the statute store
   vendor-laws DIR     re-copy the official texts from DIR (maintainers only)
@@ -88,6 +88,15 @@ def cmd_stats(args) -> int:
         print(f"  {d:22s} {n}")
     laws = Counter(c.law for r in kb.records.values() for c in r.citations)
     print(f"citations: {sum(laws.values())} across {len(laws)} laws")
+    print("version caveats shown to users (statute manifest `later_version`, on every answer citing the law):")
+    for key, law in kb.statutes.items():
+        if not law.later_version:
+            continue
+        citing = sorted({r.id for r in kb.records.values() for c in r.citations if c.law == key})
+        citing += sorted({f"param.{p.name}" for p in kb.parameters for ref in p.all_references() if ref.law == key})
+        reach = f"cited by {len(citing)} records/parameters" if citing else "cited by nothing: never shown"
+        print(f"  《{law.title}》 text of {law.version}; {reach}")
+        print(f"    {law.later_version}")
     return 0
 
 

@@ -10,7 +10,7 @@ import json
 import os
 from pathlib import Path
 
-from sqlalchemy import create_engine, delete, select
+from sqlalchemy import create_engine, delete, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,7 @@ from knowledge.schema import RECORD_TYPES
 from knowledge.statutes import Law
 
 ROOT = Path(__file__).resolve().parent.parent
-LAW_FIELDS = ("key", "title", "version", "version_note", "source", "sha256", "caveat")  # Law <-> LawRow
+LAW_FIELDS = ("key", "title", "version", "version_note", "source", "sha256", "caveat", "later_version")  # Law <-> LawRow
 DEFAULT_URL = f"sqlite:///{ROOT / 'var' / 'knowledge.db'}"
 
 
@@ -36,8 +36,24 @@ def make_engine(url: str | None = None) -> Engine:
     return create_engine(url, future=True, pool_pre_ping=True)
 
 
-def loaded_fingerprint(engine: Engine) -> str | None:
+def ensure_schema(engine: Engine) -> None:
+    """Create the knowledge tables; recreate them when one lacks a column (made by an older release).
+
+    They hold nothing but what ``load`` writes from the data files, so dropping them loses nothing: the next load
+    fills them again (its fingerprint is gone with them).
+    """
+    insp = inspect(engine)
+    stale = any(
+        insp.has_table(t.name) and {c.name for c in t.columns} - {c["name"] for c in insp.get_columns(t.name)}
+        for t in Base.metadata.sorted_tables
+    )
+    if stale:
+        Base.metadata.drop_all(engine)
     Base.metadata.create_all(engine)
+
+
+def loaded_fingerprint(engine: Engine) -> str | None:
+    ensure_schema(engine)
     with Session(engine) as s:
         row = s.get(MetaRow, "fingerprint")
         return row.value if row else None
@@ -45,7 +61,7 @@ def loaded_fingerprint(engine: Engine) -> str | None:
 
 def load(kb: KnowledgeBase, engine: Engine, force: bool = False) -> bool:
     """Replace the database content with ``kb``; return False when it was already loaded."""
-    Base.metadata.create_all(engine)
+    ensure_schema(engine)
     if not force and loaded_fingerprint(engine) == kb.fingerprint:
         return False
     with Session(engine) as s, s.begin():

@@ -101,7 +101,21 @@ class KnowledgeBase:
 
     def citation_dict_from(self, law_key: str, article: str, quote: str) -> dict:
         law = self.statutes[law_key]
-        return {"law": law.title, "article": article, "quote": quote, "version": law.version}
+        out = {"law": law.title, "article": article, "quote": quote, "version": law.version}
+        if law.later_version:  # the text here is not the current one: every answer citing it says so
+            out["later_version"] = law.later_version
+        return out
+
+    @staticmethod
+    def version_notes(citations: Iterable[dict]) -> list[str]:
+        """One line per cited law whose text here has a later version: what users must be told about it."""
+        seen, out = set(), []
+        for c in citations:
+            note = c.get("later_version")
+            if note and c["law"] not in seen:
+                seen.add(c["law"])
+                out.append(f"版本提示（《{c['law']}》）：{note}")
+        return out
 
     def citations_of(self, ids: Iterable[str], roles: set[str] | None = None,
                      references: Iterable = ()) -> list[dict]:

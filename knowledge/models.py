@@ -16,6 +16,8 @@ class LawRow(Base):
     source = Column(String(300), nullable=False)
     sha256 = Column(String(64), nullable=False)
     caveat = Column(Text, nullable=False, default="")
+    # server default: a loader of an older release (without this column) can still write the table
+    later_version = Column(Text, nullable=False, default="", server_default="")
 
 
 class ArticleRow(Base):

@@ -56,11 +56,25 @@ class Record(Strict):
         return [self.title, *self.synonyms, *self.examples]
 
 
+class ListedEntry(Strict):
+    """A published exemption list's entry this item is reported to fall under, as known from secondary sources.
+
+    The lists' own texts are not available here: ``entry`` and ``conditions`` are paraphrases, never list text,
+    and every answer says so. ``note`` records what the sources disagree on.
+    """
+
+    list: str  # id of an exemption_list record
+    entry: str = Field(..., min_length=4)
+    conditions: list[str] = []
+    note: str = ""
+
+
 class Exemption(Strict):
     # first_violation: 首违不罚 may apply (行政处罚法 第三十三条第一款 second sentence);
     # minor: 轻微不罚 may apply (first sentence); none: the seeds or statutes exclude it; case_by_case: depends.
     possible: Literal["first_violation", "minor", "first_violation_or_minor", "none", "case_by_case"]
     reason: str = Field(..., min_length=8)
+    listed: list[ListedEntry] = []
 
 
 class ComplianceItem(Record):
@@ -106,6 +120,9 @@ class ExemptionRule(Record):
     when: dict[str, Union[bool, str, list[str], dict[str, float]]]
     explanation: str
     applies_to: list[str] = []  # compliance item ids or law keys; empty = any violation
+    # minor (轻微不罚) and first_violation (首违不罚) are the grounds a compliance item's `exemption.possible`
+    # speaks to: for them the item's own assessment shapes the verdict (an item that is never 轻微 is not exempt)
+    ground: Literal["minor", "first_violation", "no_fault", "limitation", "mitigating", "general"]
 
 
 class ExemptionList(Record):
@@ -116,8 +133,11 @@ class ExemptionList(Record):
 
     issuer: str
     region: str
+    # the enforcement domains the list covers; empty = not known here (then it is named only in its own region)
+    domains: list[Domain] = []
     kind: Literal["首违不罚", "轻微不罚", "减轻处罚", "从轻处罚", "包容审慎监管措施"]
     count: int | None
+    count_note: str = ""  # how the count is known when not from the seeds, e.g. 据公开报道
     verbatim_available: bool
     description: str
 
@@ -139,7 +159,7 @@ class FeeReliefGuide(Record):
     type: ClassVar[str] = "fee_relief_guide"
     topic: ClassVar[str] = "fee_relief"
 
-    aspect: Literal["materials", "timing", "decision", "cost_bearing", "who", "enterprise"]
+    aspect: Literal["materials", "timing", "decision", "cost_bearing", "who", "enterprise", "individual_business"]
     text: str
 
 

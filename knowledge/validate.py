@@ -6,8 +6,17 @@ vendored texts still hash to what the manifest recorded.
 """
 from __future__ import annotations
 
+import re
+
 from knowledge.kb import KnowledgeBase, Problem
-from knowledge.schema import ComplianceItem, CriminalRisk, ExemptionRule, FeeReliefRule, MediationChannel
+from knowledge.schema import (
+    ComplianceItem,
+    CriminalRisk,
+    ExemptionList,
+    ExemptionRule,
+    FeeReliefRule,
+    MediationChannel,
+)
 from knowledge.statutes import TEXTS_DIR, sha256
 
 
@@ -65,8 +74,11 @@ def _cited_texts(kb: KnowledgeBase, rec, roles=None) -> list[str]:
 def _type_checks(kb: KnowledgeBase, rec, where: str) -> list[Problem]:
     problems = []
     if isinstance(rec, ComplianceItem):
-        if not any(rec.penalty in t for t in _cited_texts(kb, rec, {"penalty"})):
-            problems.append(Problem(where, "penalty is not verbatim from a penalty-role citation's article"))
+        for entry in rec.exemption.listed:
+            if not isinstance(kb.records.get(entry.list), ExemptionList):
+                problems.append(Problem(where, f"exemption.listed names {entry.list!r}, not an exemption_list"))
+        for msg in penalty_problems(rec.penalty, _cited_texts(kb, rec, {"penalty"})):
+            problems.append(Problem(where, msg))
         if len(set(rec.examples)) < 3:
             problems.append(Problem(where, "needs at least three distinct example questions"))
         known = kb.vocab.get("industry", {})
@@ -92,6 +104,41 @@ def _type_checks(kb: KnowledgeBase, rec, where: str) -> list[Problem]:
         for target in rec.applies_to:
             if target not in kb.records and target not in kb.statutes:
                 problems.append(Problem(where, f"applies_to {target!r} is neither a record id nor a law"))
+    return problems
+
+
+# What a penalty imposes: a penalty passage must not stop before (or start after) one of these in its paragraph.
+SANCTION = re.compile(r"罚款|没收|吊销|停产停业|停业整顿|责令停业|拘留|暂扣|撤销|取消备案|禁止其从事|不予办理|刑事责任")
+PASSAGE_SEP = "……"  # a penalty spanning paragraphs (第一款 amounts + 第二款 additions) joins its passages with this
+REFERS_BACK = re.compile(r"依照前款规定(?:给予)?处罚")
+
+
+def penalty_problems(penalty: str, article_texts: list[str]) -> list[str]:
+    """The penalty states the range as the article does: verbatim, and not cut at a lower tier.
+
+    Each passage (``……`` joins passages of different paragraphs) must be verbatim in a penalty-role article and
+    must cover its paragraph's sanctions: nothing imposed after it (a 情节严重 tier, revocation, criminal
+    liability) unless what follows is addressed to someone else (``；对直接负责的主管人员…``), and nothing imposed
+    before it (a 没收 left out). A passage adding to 前款 (``除依照前款规定处罚外``) needs 前款's sanction too.
+    """
+    problems = []
+    passages = penalty.split(PASSAGE_SEP)
+    for passage in passages:
+        text = next((t for t in article_texts if passage in t), None)
+        if text is None:
+            return [f"penalty passage is not verbatim from a penalty-role citation's article: {passage[:30]!r}"]
+        paragraphs = text.split("\n")
+        n = next(i for i, para in enumerate(paragraphs) if passage in para)
+        para = paragraphs[n]
+        before, after = para.split(passage, 1)
+        if SANCTION.search(after) and not after.lstrip("；，。").startswith("对"):
+            problems.append(f"penalty stops before the article's further sanctions: {after[:30]!r}")
+        if SANCTION.search(before) and not passage.startswith("对"):
+            problems.append(f"penalty starts after sanctions the article imposes first: {before[-30:]!r}")
+        if REFERS_BACK.search(passage) and n > 0:
+            previous = paragraphs[n - 1]
+            if not any(p in previous and SANCTION.search(p) for p in passages):
+                problems.append("penalty adds to 前款 but leaves out 前款's sanction (join it with ……)")
     return problems
 
 

@@ -69,7 +69,7 @@ def build_patterns(kb) -> list[dict]:
 # Entities whose canonical values are codes (property, true, none ...), not words a user types.
 _NON_LITERAL = {
     "case_type", "procedure", "procedure_hint", "ending", "ending_hint", "application_type", "party_type",
-    "circumstance", "first_violation", "harm", "corrected", "mitigating", "refunded", "foreign",
+    "circumstance", "first_violation", "harm", "corrected", "minor_violation", "mitigating", "refunded", "foreign",
 }
 
 

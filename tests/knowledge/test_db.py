@@ -45,3 +45,19 @@ def test_postgresql_roundtrip(kb):
     url = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
     engine = roundtrip(kb, url)
     engine.dispose()
+
+
+def test_a_database_of_an_older_layout_is_recreated_on_load(kb, tmp_path):
+    """kb_laws without the later_version column (an older release made it): loading rebuilds the tables."""
+    from sqlalchemy import text
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE kb_laws (key VARCHAR(80) PRIMARY KEY, title VARCHAR(200) NOT NULL, "
+                          "version VARCHAR(10) NOT NULL, version_note TEXT NOT NULL, source VARCHAR(300) NOT NULL, "
+                          "sha256 VARCHAR(64) NOT NULL, caveat TEXT NOT NULL)"))
+    assert load(kb, engine)
+    back = from_db(engine)
+    notes = {k: law.later_version for k, law in back.statutes.items() if law.later_version}
+    assert notes == {k: law.later_version for k, law in kb.statutes.items() if law.later_version}
+    assert "反不正当竞争法" in notes

@@ -49,3 +49,42 @@ def test_materials_and_timing_are_always_given(kb):
 def test_unknown_party_type(kb):
     with pytest.raises(ValueError):
         evaluate(kb, "robot", set())
+
+
+def test_individual_business_is_a_natural_person_and_may_get_a_waiver(kb):
+    """民法典 第五十四条: a 个体工商户 is a natural person doing business, so 免交 is open to it."""
+    r = evaluate(kb, "individual_business", {"minimum_living"})
+    assert r.reliefs == ["免交"] and r.mandatory and not r.waiver_excluded
+    assert not any("不能申请免交" in n for n in r.notes)
+    assert "relief.guide.individual_business" in r.record_ids
+
+
+@pytest.mark.parametrize("party", ["individual_business", "natural_person"])
+def test_family_business_failing_is_a_mandatory_reduction(kb, party):
+    r = evaluate(kb, party, {"business_failing"})
+    assert r.reliefs == ["减交"]
+    assert [x.id for x in r.mandatory] == ["relief.reduce.family_business_failing"]
+
+
+def test_individual_business_short_of_money_is_offered_the_mandatory_ground(kb):
+    r = evaluate(kb, "individual_business", {"funds_shortage"})
+    assert not r.mandatory  # "资金紧张" alone is the discretionary ground ...
+    assert [x.id for x in r.open_grounds] == ["relief.reduce.family_business_failing"]  # ... unless 难以为继
+
+
+def test_a_company_is_not_a_family_business(kb):
+    r = evaluate(kb, "enterprise", {"business_failing"})
+    assert not r.mandatory and r.open_grounds == [] and "免交" not in r.reliefs
+
+
+def test_the_family_business_ground_cites_the_civil_code(kb):
+    rec = kb.records["relief.reduce.family_business_failing"]
+    assert rec.mandatory and rec.ground in kb.statutes["诉讼费用交纳办法"].article("第四十六条")
+    assert any(c.law == "民法典（总则）" and c.article == "第五十四条" for c in rec.citations)
+
+
+def test_a_natural_person_short_of_funds_is_also_told_of_the_business_ground(kb):
+    """A form may read 个体户 as natural_person: money trouble still brings up 家庭生产经营难以为继."""
+    r = evaluate(kb, "natural_person", {"funds_shortage"})
+    assert [x.id for x in r.open_grounds] == ["relief.reduce.family_business_failing"]
+    assert evaluate(kb, "natural_person", {"minimum_living"}).open_grounds == []

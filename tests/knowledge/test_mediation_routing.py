@@ -55,3 +55,13 @@ def test_every_channel_points_to_an_official_contact_not_an_invented_number(kb):
     for ch in kb.of_type(MediationChannel):
         numbers = re.findall(r"\d{5,}", ch.contact)
         assert all(n in ("12345", "12348", "12366", "12315") for n in numbers), ch.id
+
+
+def test_judicial_confirmation_pays_no_acceptance_fee(kb):
+    """诉讼费用交纳办法 第八条(一): 特别程序 (确认调解协议案件 is one, 民事诉讼法 第一百八十四条) pays no 案件受理费."""
+    ch = kb.records["mediation.judicial_confirmation"]
+    assert ch.free is True
+    assert "不交" in ch.cost and "没有规定" not in ch.cost
+    cited = {(c.law, c.article, c.quote) for c in ch.citations}
+    assert ("诉讼费用交纳办法", "第八条", "(一)依照民事诉讼法规定的特别程序审理的案件；") in cited
+    assert any(law == "民事诉讼法" and art == "第一百八十四条" and "确认调解协议案件" in q for law, art, q in cited)

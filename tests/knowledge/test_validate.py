@@ -96,3 +96,44 @@ def test_unknown_article_and_law(data_copy):
 def test_unknown_industry_is_rejected(data_copy):
     rid = edit_first_item(data_copy, lambda item, doc: item.update(industries=["外星贸易"]))
     assert any(rid in p and "industry" in p for p in problems_for(data_copy))
+
+
+def edit_record(data_dir: Path, rel: str, rid: str, change) -> None:
+    path = data_dir / "records" / rel
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(next(r for r in doc["records"] if r["id"] == rid))
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+FIRST_TIER_55 = ("由市场监督管理部门责令停止发布广告，责令广告主在相应范围内消除影响，处广告费用三倍以上五倍以下的罚款，"
+                 "广告费用无法计算或者明显偏低的，处二十万元以上一百万元以下的罚款")
+
+
+def test_a_penalty_cut_at_the_first_tier_is_rejected(data_copy):
+    """广告法 第五十五条 goes on to 5–10×, 100–200万 and revocation: stopping at the first 「；」 misstates it."""
+    edit_record(data_copy, "compliance/market_pricing_ads.yml", "market.ads.false_ads",
+                lambda r: r.update(penalty=FIRST_TIER_55))
+    problems = problems_for(data_copy)
+    assert any("market.ads.false_ads" in p and "stops before" in p for p in problems), problems
+
+
+def test_a_penalty_leaving_out_the_confiscation_is_rejected(data_copy):
+    edit_record(data_copy, "compliance/market_food.yml", "market.food.expired_food", lambda r: r.update(
+        penalty="违法生产经营的食品、食品添加剂货值金额不足一万元的，并处五万元以上十万元以下罚款；货值金额一万元以上的，"
+                "并处货值金额十倍以上二十倍以下罚款；情节严重的，吊销许可证"))
+    problems = problems_for(data_copy)
+    assert any("market.food.expired_food" in p and "starts after" in p for p in problems), problems
+
+
+def test_a_penalty_adding_to_the_previous_paragraph_needs_its_sanction(data_copy):
+    edit_record(data_copy, "compliance/tourism_culture.yml", "tourism.agency.licence_lending",
+                lambda r: r.update(penalty=r["penalty"].split("……")[1]))
+    problems = problems_for(data_copy)
+    assert any("tourism.agency.licence_lending" in p and "前款" in p for p in problems), problems
+
+
+def test_every_passage_of_a_joined_penalty_is_verbatim(data_copy):
+    edit_record(data_copy, "compliance/tourism_culture.yml", "tourism.agency.licence_lending",
+                lambda r: r.update(penalty=r["penalty"].split("……")[0] + "……并处一百万元罚款"))
+    problems = problems_for(data_copy)
+    assert any("tourism.agency.licence_lending" in p and "not verbatim" in p for p in problems), problems

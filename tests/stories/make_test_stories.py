@@ -64,7 +64,9 @@ CONVERSATIONS: dict[str, list] = {
         (U, "第一次违法能不罚吗", "ask_exemption"), (A, "exemption_form"), (L, "exemption_form"),
         (U, "没有明码标价", "inform"), (A, "exemption_form"),
         (U, "没有造成后果", "inform"), (A, "exemption_form"),
-        (U, "已经改了", "inform"), *form_submit("exemption_form", "action_exemption_answer"),
+        (U, "已经改了", "inform"), (A, "exemption_form"),
+        # no harm and corrected: whether the act itself was 轻微 decides 不予处罚 (must) over 可以不予处罚 (may)
+        (U, "问题很小，就漏了一个价签", "inform"), *form_submit("exemption_form", "action_exemption_answer"),
     ],
     "fee relief for a company short of funds": [
         (U, "公司资金紧张诉讼费能缓交吗", "ask_fee_relief"), (A, "relief_form"), (L, "relief_form"),
