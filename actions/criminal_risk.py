@@ -22,6 +22,10 @@ def render_risk(r: CriminalRisk) -> list[str]:
     return body
 
 
+# "开公司有哪些刑事风险" asks for the overview; anything else is a question to answer or decline
+OVERVIEW_CUES = ("有哪些", "哪些", "常见", "清单", "都有什么", "有什么风险", "列一下")
+
+
 class ActionCriminalRisk(Action):
     def name(self) -> str:
         return "action_criminal_risk"
@@ -45,7 +49,7 @@ class ActionCriminalRisk(Action):
                 chosen = [kb.records[hits[0].record_id]]
         if not chosen and area:
             chosen = [r for r in risks if r.area == area][:2]
-        if not chosen and question and not industry:
+        if not chosen and question and not industry and not any(c in question for c in OVERVIEW_CUES):
             # a question, not a request for the list: answer it from a record or decline, never the list as answer
             from actions.answering import decide_question, decline_card
             from actions.compliance import render_record
