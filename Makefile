@@ -12,12 +12,13 @@ export RASA_TELEMETRY_ENABLED := false
 export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
 export TRACKER_SQLITE_PATH ?= $(CURDIR)/var/tracker.db
 
-.PHONY: help install kb nlu model run prod test lint validate unit e2e reliability browser-deps rasa-validate rasa-test bench clean
+.PHONY: help install kb nlu model run prod test lint validate unit e2e reliability browser-deps rasa-validate rasa-test bench eval clean
 
 help:
 	@echo "make run    install, load the knowledge base, train if stale, start everything (Ctrl-C stops)"
 	@echo "make test   everything CI checks"
 	@echo "make bench  benchmarks (figures into bench/results/)"
+	@echo "make eval   the assistant on real questions (eval/realq, measuring part)"
 
 # ---------------------------------------------------------------- set-up
 $(INSTALLED): requirements/lock.txt pyproject.toml
@@ -38,6 +39,7 @@ var/run.env:
 
 kb: install
 	$(PY) -m knowledge load
+	$(PY) -m knowledge embed
 
 nlu: install
 	$(PY) -m bot.nlu.generate
@@ -106,6 +108,12 @@ test: lint validate rasa-validate unit model rasa-test e2e reliability
 
 bench: install model
 	$(PY) -m bench.run
+
+# the running assistant on the measuring part of the real-question development set (eval/realq), per ranking
+eval: install model
+	$(PY) eval/realq/check.py
+	$(PY) -m knowledge embed
+	$(PY) -m bench.real_questions --part measure
 
 clean:
 	rm -rf models results var .pytest_cache

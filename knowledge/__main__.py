@@ -142,6 +142,20 @@ def cmd_vendor(args) -> int:
     return 0
 
 
+def cmd_embed(args) -> int:
+    """Compute (or find in the cache) the record vectors, so a server starts without embedding anything."""
+    import time
+
+    from knowledge.embeddings import RecordVectors, cache_dir
+
+    kb = _kb()
+    started = time.perf_counter()
+    vectors = RecordVectors.build(list(kb.records.values()), kb.fingerprint)
+    print(f"record vectors: {len(vectors.ids)} records, {len(vectors.owners)} texts, "
+          f"{time.perf_counter() - started:.1f} s, cache {cache_dir()}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     if hasattr(signal, "SIGPIPE"):  # `export | head` should end quietly
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
@@ -161,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("load")
     p.add_argument("--force", action="store_true")
     p.set_defaults(func=cmd_load)
+    sub.add_parser("embed").set_defaults(func=cmd_embed)
     p = sub.add_parser("article")
     p.add_argument("law")
     p.add_argument("label")
