@@ -94,8 +94,8 @@ def render_guide(guide: Guide) -> Card:
     if guide.contact:
         body.append(f"咨询渠道：{guide.contact}")
     body += [f"提示：{c}" for c in guide.caveats]
-    topic = {"litigation_info": "litigation_info", "litigation_fee": "litigation_fee"}.get(guide.guide_topic,
-                                                                                           "compliance")
+    topic = {"litigation_info": "litigation_info", "litigation_fee": "litigation_fee",
+             "procedure": "mediation"}.get(guide.guide_topic, "compliance")
     return Card(topic=topic, title=guide.title, body=body, kb_ids=[guide.id], citations=citations_for([guide.id]))
 
 

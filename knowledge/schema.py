@@ -216,7 +216,10 @@ class Guide(Record):
     body: list[str] = Field(..., min_items=1)
     next_steps: list[str] = []
     contact: str = ""
-    guide_topic: Literal["litigation_info", "litigation_fee", "annual_report", "legal_aid", "general"] = "general"
+    # procedure: how dispute resolution works (effect of agreements and judgments, enforcement, time limits);
+    # business_status: what happens to a business and the people behind it (吊销, 注销, 法定代表人, 重整/和解)
+    guide_topic: Literal["litigation_info", "litigation_fee", "annual_report", "legal_aid", "general", "procedure",
+                         "business_status"] = "general"
 
 
 RECORD_TYPES: dict[str, type[Record]] = {

@@ -40,8 +40,11 @@ INTENT_OF_TYPE = {
     MediationChannel: "ask_mediation",
     CreditRepairProcedure: "ask_credit_repair",
 }
+# procedure / business_status guides are answered directly by retrieval over guides (action_answer_compliance), not
+# through the mediation form: how to enforce an award or how long a limitation period runs needs no dispute type.
 INTENT_OF_GUIDE = {"litigation_info": "ask_litigation_info", "annual_report": "ask_compliance",
-                   "litigation_fee": "ask_litigation_fee"}
+                   "litigation_fee": "ask_litigation_fee", "procedure": "ask_compliance",
+                   "business_status": "ask_compliance"}
 LOOKUP_ENTITIES = ("industry", "region", "dispute_type", "credit_issue", "risk_area", "circumstance")
 # Entities whose canonical values are words: their surface forms become Rasa synonyms, so a value that reaches the
 # pipeline by another way (a button payload, an integration) is mapped like the extractor maps it. Rasa's synonyms
