@@ -54,10 +54,11 @@ def decline_card(question: str, referral: Referral | None = None, in_scope_kind:
 
 def clarify_card(decision: Decision, intent: str, question: str) -> Card:
     """Two records of the same area compete: ask which one, with a way out."""
-    kb = get_kb()
+    from actions.compliance import record_topic
+
     a, b = decision.hits[:2]
     return Card(
-        topic=kb.records[a.record_id].topic if hasattr(kb.records[a.record_id], "topic") else "compliance",
+        topic=record_topic(get_kb().records[a.record_id]),
         title="您问的是哪一种情况？",
         body=[f"1. {a.title}", f"2. {b.title}"],
         kb_ids=[a.record_id, b.record_id],

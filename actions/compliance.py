@@ -94,9 +94,15 @@ def render_guide(guide: Guide) -> Card:
     if guide.contact:
         body.append(f"咨询渠道：{guide.contact}")
     body += [f"提示：{c}" for c in guide.caveats]
-    topic = {"litigation_info": "litigation_info", "litigation_fee": "litigation_fee",
-             "procedure": "mediation"}.get(guide.guide_topic, "compliance")
-    return Card(topic=topic, title=guide.title, body=body, kb_ids=[guide.id], citations=citations_for([guide.id]))
+    return Card(topic=record_topic(guide), title=guide.title, body=body, kb_ids=[guide.id], citations=citations_for([guide.id]))
+
+
+def record_topic(record: Record) -> str:
+    """The card topic of a record (a guide's depends on what it guides)."""
+    if isinstance(record, Guide):
+        return {"litigation_info": "litigation_info", "litigation_fee": "litigation_fee",
+                "procedure": "mediation"}.get(record.guide_topic, "compliance")
+    return record.topic
 
 
 def render_record(record: Record, question: str = "") -> Card:
