@@ -47,7 +47,8 @@ def decline_card(question: str, referral: Referral | None = None, in_scope_kind:
         body=[first, f"{referral.label}建议咨询：{referral.channel}。",
               "也可以转人工，由热线工作人员帮您看看。"],
         buttons=[button("转人工", "handoff"), button("看看我能做什么", "help")],
-        data={"declined": True, "referral": referral.id},
+        # an in-scope question the knowledge base cannot answer is a content gap: staff see it in 未答问题
+        data={"declined": True, "referral": referral.id, "unanswered": in_scope_kind},
         disclaimer=False,
     )
 
