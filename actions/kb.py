@@ -2,40 +2,40 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 
+from hegui.settings import Settings
 from knowledge.kb import KnowledgeBase
 from knowledge.search import Searcher
 
 logger = logging.getLogger(__name__)
-REFRESH_SECONDS = float(os.environ.get("KB_REFRESH_SECONDS", "60"))
+SETTINGS = Settings()  # HEGUI_KB_SOURCE, KB_REFRESH_SECONDS, DATABASE_URL
+REFRESH_SECONDS = SETTINGS.kb_refresh_seconds
 
 _lock = threading.Lock()
 _state: dict = {"kb": None, "searcher": None, "checked": 0.0}
 
 
 def _load() -> KnowledgeBase:
-    source = os.environ.get("HEGUI_KB_SOURCE", "db")
-    if source == "files":
+    if SETTINGS.kb_source == "files":
         return KnowledgeBase.from_files()
     from knowledge.db import from_db, make_engine
 
     try:
-        return from_db(make_engine())
+        return from_db(make_engine(SETTINGS.knowledge_database_url or None))
     except Exception as e:  # an empty database must not take the assistant down: the files are the same data
         logger.warning("knowledge database unavailable (%s); reading the data files", e)
         return KnowledgeBase.from_files()
 
 
 def _fingerprint_in_db() -> str | None:
-    if os.environ.get("HEGUI_KB_SOURCE", "db") == "files":
+    if SETTINGS.kb_source == "files":
         return None
     from knowledge.db import loaded_fingerprint, make_engine
 
     try:
-        return loaded_fingerprint(make_engine())
+        return loaded_fingerprint(make_engine(SETTINGS.knowledge_database_url or None))
     except Exception:
         return None
 

@@ -26,7 +26,6 @@ import hashlib
 import hmac
 import io
 import json
-import os
 import time
 import unicodedata
 from contextlib import asynccontextmanager
@@ -48,7 +47,6 @@ logger = structlog.get_logger()
 
 MAX_BODY_BYTES = 16 * 1024
 MAX_SKEW_SECONDS = 300
-DEFAULT_LINK_TTL_DAYS = 30
 ALL_INDUSTRIES = "全部行业"
 MAX_COMPLIANCE_ITEMS = 12
 FIELD_LIMITS = {"company_name": (2, 100), "industry": (1, 64), "region": (1, 64), "contact": (0, 64)}
@@ -186,25 +184,25 @@ def compose_prompts(kb, company_name: str, industry: str, industries: list[str],
 # ---------------------------------------------------------------------------------------------- links and QR
 
 
-def link_ttl_seconds() -> int:
-    return int(os.environ.get("REGISTRATION_LINK_TTL_DAYS", str(DEFAULT_LINK_TTL_DAYS))) * 86400
+def link_ttl_seconds(app: web.Application) -> int:
+    return app["settings"].registration_link_ttl_days * 86400
 
 
 def widget_link(app: web.Application, sender: str) -> str:
     from bot.web.links import sign_sender  # written alongside the widget
 
     settings = app["settings"]
-    token = sign_sender(settings.secret_key, sender, link_ttl_seconds())
+    token = sign_sender(settings.secret_key, sender, link_ttl_seconds(app))
     return f"{settings.public_url.rstrip('/')}/?t={quote(token, safe='-_.~')}"
 
 
-def qr_requires_signature() -> bool:
+def qr_requires_signature(app: web.Application) -> bool:
     """The QR route answers only the signed URL it handed out (``REGISTRATION_QR_REQUIRE_SIGNATURE``, on by default).
 
     Credit codes are public and the QR code opens the registrant's conversation, so an unsigned route would let
     anyone read it; ``REGISTRATION_QR_REQUIRE_SIGNATURE=0`` opens it for a registration system that cannot keep
     the signed ``qr_url``."""
-    return os.environ.get("REGISTRATION_QR_REQUIRE_SIGNATURE", "1").strip().lower() in ("1", "true", "yes", "on")
+    return app["settings"].registration_qr_require_signature
 
 
 def _qr_mac(secret: str, code: str, expires: int) -> str:
@@ -213,7 +211,7 @@ def _qr_mac(secret: str, code: str, expires: int) -> str:
 
 def qr_url(app: web.Application, code: str, now: float | None = None) -> str:
     settings = app["settings"]
-    expires = int((now or time.time()) + link_ttl_seconds())
+    expires = int((now or time.time()) + link_ttl_seconds(app))
     return (f"{settings.public_url.rstrip('/')}/api/registrations/{code}/qr.svg"
             f"?e={expires}&s={_qr_mac(settings.secret_key, code, expires)}")
 
@@ -444,7 +442,7 @@ async def qr(request: web.Request) -> web.Response:
         code = cc.validate(request.match_info["credit_code"])
     except cc.InvalidCreditCode as e:
         return error(400, f"credit_code（统一社会信用代码）：{e}")
-    if qr_requires_signature() and not qr_url_ok(app, code, request.query):
+    if qr_requires_signature(app) and not qr_url_ok(app, code, request.query):
         return error(403, "二维码地址需要签名：请使用登记接口返回的 qr_url")
     sender = await app["db"].run(lambda s: s.query(Registrant.sender_id).filter_by(credit_code=code).scalar())
     if sender is None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import re
 import time
 import unicodedata
@@ -600,7 +599,7 @@ def setup(app: web.Application) -> None:
         sender=make_sender(settings.wechat_app_id, settings.wechat_secret),
         crypto=crypto,
         crypto_error=crypto_error,
-        reply_timeout=float(os.environ.get("WECHAT_REPLY_TIMEOUT", "4.0")),
+        reply_timeout=settings.wechat_reply_timeout,
     )
     app["wechat"] = state
 

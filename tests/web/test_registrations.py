@@ -331,7 +331,7 @@ async def test_answer_has_signed_link_and_qr_of_it(client):
 
 
 async def test_qr_svg_route_serves_a_fresh_signed_link(client, monkeypatch):
-    monkeypatch.setenv("REGISTRATION_QR_REQUIRE_SIGNATURE", "0")  # the open route, for a system without qr_url
+    client.app["settings"].registration_qr_require_signature = False  # the open route, for a system without qr_url
     await register(client, payload())
     resp = await client.get(f"/api/registrations/{CODE}/qr.svg")
     assert resp.status == 200
@@ -351,19 +351,19 @@ async def test_qr_svg_route_serves_a_fresh_signed_link(client, monkeypatch):
 
 async def test_qr_route_requires_the_signed_url_by_default(client, monkeypatch):
     answer = await (await register(client, payload())).json()
-    monkeypatch.delenv("REGISTRATION_QR_REQUIRE_SIGNATURE", raising=False)
+    client.app["settings"].registration_qr_require_signature = True
     assert (await client.get(f"/api/registrations/{CODE}/qr.svg")).status == 403
     signed_url = urlsplit(answer["qr_url"])
     assert (await client.get(f"{signed_url.path}?{signed_url.query}")).status == 200
     tampered = signed_url.query.replace("e=", "e=9")
     assert (await client.get(f"{signed_url.path}?{tampered}")).status == 403
     assert (await client.get(f"{signed_url.path}?e=1&s=%E4%B8%AD")).status == 403
-    monkeypatch.setenv("REGISTRATION_QR_REQUIRE_SIGNATURE", "0")
+    client.app["settings"].registration_qr_require_signature = False
     assert (await client.get(f"/api/registrations/{CODE}/qr.svg")).status == 200
 
 
 async def test_qr_route_errors(client, monkeypatch):
-    monkeypatch.setenv("REGISTRATION_QR_REQUIRE_SIGNATURE", "0")
+    client.app["settings"].registration_qr_require_signature = False
     assert (await client.get(f"/api/registrations/{CODE}/qr.svg")).status == 404
     resp = await client.get("/api/registrations/91110000000000000F/qr.svg")
     assert resp.status == 400 and "校验位" in (await resp.json())["error"]
