@@ -13,7 +13,7 @@ from __future__ import annotations
 import ipaddress
 import secrets
 from pathlib import Path
-from typing import Any, List, Literal, Optional
+from typing import Any, Literal
 
 from pydantic import BaseSettings, Field, root_validator, validator
 
@@ -29,15 +29,15 @@ class Settings(BaseSettings):
     port: int = Field(8080, env="WEB_PORT", ge=1, le=65535)
     public_url: str = Field("", env="PUBLIC_URL")
     secret_key: str = Field("", env="WEB_SECRET_KEY")
-    session_cookie_secure: Optional[bool] = Field(None, env="SESSION_COOKIE_SECURE")
-    trusted_proxies: List[str] = Field(default_factory=list, env="TRUSTED_PROXIES")
+    session_cookie_secure: bool | None = Field(None, env="SESSION_COOKIE_SECURE")
+    trusted_proxies: list[str] = Field(default_factory=list, env="TRUSTED_PROXIES")
     max_text_bytes: int = Field(4096, env="MAX_TEXT_BYTES", ge=64)
     rate_limit_per_minute: int = Field(30, env="RATE_LIMIT_PER_MINUTE", ge=1)
-    rate_limit_per_address_per_minute: Optional[int] = Field(None, env="RATE_LIMIT_PER_ADDRESS_PER_MINUTE", ge=1)
+    rate_limit_per_address_per_minute: int | None = Field(None, env="RATE_LIMIT_PER_ADDRESS_PER_MINUTE", ge=1)
     web_redis_url: str = Field("", env="WEB_REDIS_URL")
     handoff_minutes_per_conversation: float = Field(3.0, env="HANDOFF_MINUTES_PER_CONVERSATION", gt=0)
     # ---------------------------------------------------------------- web front: Rasa and the databases
-    rasa_urls: List[str] = Field(default_factory=lambda: ["http://127.0.0.1:5005"], env="RASA_URLS")
+    rasa_urls: list[str] = Field(default_factory=lambda: ["http://127.0.0.1:5005"], env="RASA_URLS")
     rasa_token: str = Field("", env="RASA_TOKEN")
     rasa_timeout: float = Field(30.0, env="RASA_TIMEOUT", gt=0)
     database_url: str = Field("", env=["WEB_DATABASE_URL", "DATABASE_URL"])
