@@ -1,8 +1,9 @@
 """New registrants door: ``POST /api/registrations`` from the business-registration system, and the QR code of a
 registrant's conversation link at ``GET /api/registrations/{credit_code}/qr.svg``.
 
-The registration system signs each request: ``X-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>`` and
-``X-Timestamp: <unix seconds>`` (rejected when more than 5 minutes off the server clock).  The secret is
+The registration system signs each request: ``X-Timestamp: <unix seconds>`` and ``X-Signature: sha256=<hex
+HMAC-SHA256(secret, X-Timestamp value + "." + raw body)>``; a request more than 5 minutes off the server clock is
+refused, and since the timestamp is signed a captured request cannot be replayed later with a fresh one.  The secret is
 ``REGISTRATION_HMAC_SECRET``.  Body (JSON)::
 
     {"company_name": "…", "credit_code": "18位统一社会信用代码", "industry": "餐饮", "region": "南宁市",
@@ -25,7 +26,6 @@ import datetime as dt
 import hashlib
 import hmac
 import io
-import json
 import time
 import unicodedata
 from contextlib import asynccontextmanager
@@ -41,7 +41,7 @@ from bot.web import credit_code as cc
 from bot.web.db import Conversation, Registrant, TurnLog, utcnow
 from bot.web.delivery import deliver
 from bot.web.privacy import mask
-from bot.web.validation import TooLarge, error, read_limited
+from bot.web.validation import BadInput, TooLarge, error, parse_json, read_limited
 
 logger = structlog.get_logger()
 
@@ -248,6 +248,18 @@ class Rejected(Exception):
         self.status, self.message, self.extra = status, message, extra
 
 
+def signature_base(timestamp: str, raw: bytes) -> bytes:
+    """What the registration system signs: the X-Timestamp value as sent, a dot, and the raw body.
+
+    Covering the timestamp is what makes the ±5 minute window mean anything: a captured request cannot be sent
+    again later with a fresh X-Timestamp, since the signature would no longer match."""
+    return timestamp.encode("ascii") + b"." + raw
+
+
+def sign_request(secret: str, timestamp: str, raw: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), signature_base(timestamp, raw), hashlib.sha256).hexdigest()
+
+
 def verify_request(secret: str, raw: bytes, signature: str | None, timestamp: str | None,
                    now: float | None = None) -> None:
     if not signature:
@@ -255,15 +267,16 @@ def verify_request(secret: str, raw: bytes, signature: str | None, timestamp: st
     if not timestamp:
         raise Rejected(401, "缺少时间戳：请在 X-Timestamp 头中提供 Unix 时间（秒）")
     scheme, _, digest = signature.strip().partition("=")
-    if scheme.lower() != "sha256" or not digest:
+    digest = digest.strip().lower()
+    if scheme.lower() != "sha256" or not digest or not digest.isascii():
         raise Rejected(403, "签名格式错误：应为 sha256=<十六进制>")
-    expected = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, digest.strip().lower()):
-        raise Rejected(403, "签名不正确")
-    try:
-        ts = float(timestamp.strip())
-    except ValueError:
-        raise Rejected(403, "X-Timestamp 必须是 Unix 时间（秒）") from None
+    timestamp = timestamp.strip()
+    if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 13:
+        raise Rejected(403, "X-Timestamp 必须是 Unix 时间（秒）")
+    expected = hmac.new(secret.encode(), signature_base(timestamp, raw), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, digest):
+        raise Rejected(403, "签名不正确（签名内容为 X-Timestamp 的值、一个英文句点和原始请求体）")
+    ts = float(timestamp)
     if ts > 1e11:  # milliseconds
         ts /= 1000
     if not abs((now or time.time()) - ts) <= MAX_SKEW_SECONDS:
@@ -388,9 +401,9 @@ async def register(request: web.Request) -> web.Response:
         if request.content_type not in ("application/json", "application/octet-stream", ""):
             raise Rejected(415, "请求体必须是 JSON（Content-Type: application/json）")
         try:
-            body = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise Rejected(400, "请求体不是合法的 JSON") from None
+            body = parse_json(raw)
+        except BadInput as e:
+            raise Rejected(e.status, e.message) from None
         data = validate_payload(body)
     except Rejected as e:
         if e.status in (401, 403):

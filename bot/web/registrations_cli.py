@@ -21,8 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import hashlib
-import hmac
 import io
 import json
 import sys
@@ -36,6 +34,7 @@ from tqdm import tqdm
 from bot.web import credit_code as cc
 from bot.web.config import Settings
 from bot.web.privacy import mask
+from bot.web.registrations import sign_request
 
 FIELDS = ("company_name", "credit_code", "industry", "region", "contact")
 REQUIRED = ("company_name", "credit_code", "industry", "region")
@@ -116,9 +115,9 @@ def read_csv(path: Path) -> tuple[list[str], list[Row]]:
 
 
 def signed_headers(secret: str, body: bytes, now: float | None = None) -> dict[str, str]:
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return {"Content-Type": "application/json", "X-Signature": f"sha256={digest}",
-            "X-Timestamp": str(int(now or time.time()))}
+    timestamp = str(int(now or time.time()))
+    return {"Content-Type": "application/json", "X-Signature": sign_request(secret, timestamp, body),
+            "X-Timestamp": timestamp}
 
 
 def local_problem(row: Row) -> str | None:
