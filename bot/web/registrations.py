@@ -41,6 +41,7 @@ from bot.web import credit_code as cc
 from bot.web.db import Conversation, Registrant, TurnLog, utcnow
 from bot.web.delivery import deliver
 from bot.web.privacy import mask
+from bot.web.ratelimit import client_address
 from bot.web.validation import BadInput, TooLarge, error, parse_json, read_limited
 
 logger = structlog.get_logger()
@@ -448,9 +449,9 @@ async def register(request: web.Request) -> web.Response:
 
 async def qr(request: web.Request) -> web.Response:
     app = request.app
-    allowed, wait = app["ratelimit"].allow(f"qr:{request.remote}")
-    if not allowed:
-        return error(429, "请求太频繁，请稍后再试", retry_after=round(wait, 1))
+    verdict = await app["ratelimit"].address(client_address(request))
+    if not verdict.allowed:
+        return verdict.response("请求太频繁，请稍后再试")
     try:
         code = cc.validate(request.match_info["credit_code"])
     except cc.InvalidCreditCode as e:

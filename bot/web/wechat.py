@@ -418,8 +418,7 @@ async def _text_turn(app: web.Application, state: WechatState, msg: Inbound, tur
         text = clean_text(text, app["settings"].max_text_bytes, "消息")
     except BadInput as e:
         return e.message if e.status != 413 else f"消息太长了，请分几条发送（每条不超过约 {app['settings'].max_text_bytes // 3} 个汉字）。"
-    allowed, _ = app["ratelimit"].allow(sender)
-    if not allowed:
+    if not (await app["ratelimit"].sender(sender)).allowed:
         return RATE_LIMITED
     log_text = text
     if NUMBER_RE.match(word):
