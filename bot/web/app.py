@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None, rasa: RasaClient | None = None)
     # one encrypted session cookie for the widget (its sender id) and the staff console (login, CSRF token)
     key = hashlib.sha256(settings.secret_key.encode()).digest()  # 32 raw bytes: the storage base64-encodes it
     setup_session(app, EncryptedCookieStorage(key, cookie_name="hegui_session", httponly=True, samesite="Lax",
-                                              max_age=30 * 24 * 3600))
+                                              max_age=30 * 24 * 3600, secure=settings.session_cookie_secure))
     app.add_routes(api.routes)
     for module in (widget, staff, wechat, registrations):
         module.setup(app)
