@@ -11,8 +11,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from bot.web import migrate
-from bot.web.migrate import include_name
 from bot.web.db import Base, Database, make_engine
+from bot.web.migrate import include_name
 
 NOW = dt.datetime(2026, 1, 5, 9, 0)
 

@@ -716,7 +716,6 @@ def test_cli_creates_users_that_can_log_in(tmp_path, monkeypatch, capsys):
         assert user.role == "admin" and user.display_name == "赵敏"
         assert user.password_hash.startswith("$argon2") and auth.verify_password(user.password_hash,
                                                                                  "a very good password")
-        user_id = user.id
     with Database(url).session() as s, s.begin():
         locked = auth._utc(time.time() + 600)
         s.add(LoginFailure(scope="account", key="zhao", failures=20, window_started_at=locked, locked_until=locked))
