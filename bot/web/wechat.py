@@ -1,6 +1,9 @@
 """WeChat Official Account door: ``GET /wechat`` (server verification) and ``POST /wechat`` (user messages).
 
-* Every request is signed by WeChat: ``signature`` = SHA-1 of the sorted token, timestamp and nonce.  In safe
+* Every request is signed by WeChat: ``signature`` = SHA-1 of the sorted token, timestamp and nonce.  A POST
+  whose timestamp is more than 5 minutes off the server clock, or whose (timestamp, nonce) was already used for
+  another body, is refused with 403: in plain mode the signature does not cover the body, so without this a
+  signed URL, however old, could post as anyone (bot/web/nonces.py).  In safe
   mode (``encrypt_type=aes``) the body is AES-encrypted with the EncodingAESKey and signed again
   (``msg_signature``); the reply is encrypted the same way.  Wrong signatures answer 403; bodies that are not
   small, well-formed XML without DTDs answer 400 (the expat parser behind xmltodict never fetches external
@@ -35,6 +38,7 @@ from wechatpy.utils import check_signature
 
 from bot.web.conversation import APOLOGY, UNAVAILABLE, handle_turn, system_message
 from bot.web.db import WechatSeen
+from bot.web.nonces import NonceStore
 from bot.web.privacy import mask
 from bot.web.rasa_client import RasaUnavailable
 from bot.web.validation import BadInput, TooLarge, clean_text, read_limited
@@ -78,6 +82,7 @@ MSGID_RE = re.compile(r"^[0-9A-Za-z_\-]{1,60}$")
 XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 DTD_RE = re.compile(rb"<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST)", re.IGNORECASE)
 NUMBER_RE = re.compile(r"^[0-9]{1,2}$")
+MAX_SKEW_SECONDS = 300  # a signed request older or newer than this is refused
 
 
 class BadXml(Exception):
@@ -137,6 +142,7 @@ class WechatState:
     sender: WechatSender
     crypto: Any = None
     crypto_error: str = ""
+    nonces: NonceStore = field(default_factory=lambda: NonceStore(2 * MAX_SKEW_SECONDS))
     reply_timeout: float = 4.0
     buttons: Bounded = field(default_factory=Bounded)  # sender -> buttons of the last answer
     more: Bounded = field(default_factory=Bounded)  # sender -> parts of a long or deferred answer not yet shown
@@ -513,6 +519,17 @@ async def verify(request: web.Request) -> web.Response:
     return _plain(200, request.query.get("echostr", ""))
 
 
+async def _replayed(state: WechatState, query, raw: bytes) -> str | None:
+    """Why a correctly signed POST must still be refused (too old or too new, or a reused nonce), else None."""
+    timestamp = query.get("timestamp", "")
+    if not (timestamp.isascii() and timestamp.isdigit()) or abs(time.time() - int(timestamp)) > MAX_SKEW_SECONDS:
+        return "请求已过期：时间戳与服务器时间相差超过5分钟"
+    fingerprint = hashlib.sha256(raw).hexdigest()
+    if not await state.nonces.claim(f"{timestamp}:{query.get('nonce', '')}", fingerprint):
+        return "重复的请求：这个 nonce 已经用过"
+    return None
+
+
 async def _read_body(request: web.Request) -> bytes:
     try:
         return await read_limited(request, MAX_XML_BYTES)
@@ -532,6 +549,10 @@ async def receive(request: web.Request) -> web.Response:
     encrypted = query.get("encrypt_type", "raw").lower() == "aes"
     try:
         raw = await _read_body(request)
+        refused = await _replayed(state, query, raw)
+        if refused is not None:
+            logger.warning("wechat.replay_refused", reason=refused)
+            return _plain(403, refused)
         if encrypted:
             if state.crypto is None:
                 return _plain(503, state.crypto_error or "安全模式未配置：请设置 WECHAT_AES_KEY 和 WECHAT_APP_ID")
@@ -599,6 +620,7 @@ def setup(app: web.Application) -> None:
         crypto=crypto,
         crypto_error=crypto_error,
         reply_timeout=settings.wechat_reply_timeout,
+        nonces=NonceStore(2 * MAX_SKEW_SECONDS, settings.web_redis_url),
     )
     app["wechat"] = state
 
@@ -616,4 +638,8 @@ def setup(app: web.Application) -> None:
             for t in still:
                 t.cancel()
 
+    async def close_nonces(app: web.Application) -> None:
+        await state.nonces.close()
+
     app.on_shutdown.append(finish_deliveries)
+    app.on_cleanup.append(close_nonces)
