@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.conversation import UNAVAILABLE, handle_turn
+from bot.web.conversation import UNAVAILABLE, converse
 from bot.web.rasa_client import RasaUnavailable
 from bot.web.ratelimit import client_address
 from bot.web.validation import BadInput, clean_sender, clean_text, error, read_json
@@ -35,11 +35,9 @@ async def post_message(request: web.Request) -> web.Response:
         return by_sender.response()
     metadata = {"channel": body.get("channel") if body.get("channel") in ("widget", "api") else "api"}
     try:
-        messages = await handle_turn(app["rasa"], sender, text, metadata)
+        messages = await converse(app, sender, text, metadata["channel"], metadata=metadata)
     except RasaUnavailable:
         return error(503, UNAVAILABLE)
-    for hook in app.get("turn_hooks", []):
-        await hook(sender, text, messages, metadata["channel"])
     return web.json_response(messages)
 
 

@@ -36,7 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.utils import check_signature
 
-from bot.web.conversation import APOLOGY, UNAVAILABLE, handle_turn, system_message
+from bot.web.conversation import APOLOGY, UNAVAILABLE, converse, system_message
 from bot.web.db import WechatSeen
 from bot.web.nonces import NonceStore
 from bot.web.privacy import mask
@@ -318,21 +318,16 @@ async def _first_seen(app: web.Application, key: str) -> bool:
 async def _answer(app: web.Application, state: WechatState, sender: str, text: str, log_text: str) -> list[dict]:
     """One Rasa turn; never raises (the user always gets something)."""
     try:
-        messages = await handle_turn(app["rasa"], sender, text, {"channel": "wechat"})
+        messages = await converse(app, sender, text, "wechat", log_text)
     except RasaUnavailable:
         return [system_message(sender, UNAVAILABLE, "smalltalk", error="rasa_unavailable")]
     except Exception:
         logger.exception("wechat.turn_failed", sender=sender)
         return [system_message(sender, APOLOGY, "smalltalk", error="exception")]
-    for hook in app.get("turn_hooks", []):
-        try:
-            await hook(sender, log_text, messages, "wechat")
-        except Exception:  # the turn log must not cost the user the answer
-            logger.exception("wechat.turn_hook_failed", sender=sender)
     _, buttons = render_messages(messages)
     if buttons:
         state.buttons[sender] = buttons
-    else:
+    elif messages:  # (a message held for an agent gets no answer: the last numbered choices still stand)
         state.buttons.pop(sender, None)
     return messages
 
@@ -361,7 +356,8 @@ def _defer(app: web.Application, state: WechatState, msg: Inbound, turn: Turn) -
         try:
             messages = await turn.task
             text, _ = render_messages(messages)
-            await _send_pages(state, msg.openid, text)
+            if text:
+                await _send_pages(state, msg.openid, text)
             logger.info("wechat.deferred_answer_sent", sender=msg.sender, pushed=state.sender.can_push)
         finally:
             if state.pending.get(msg.sender) is turn:
@@ -446,6 +442,8 @@ async def _text_turn(app: web.Application, state: WechatState, msg: Inbound, tur
     if turn.deferred:  # a retry already promised the answer through the sender
         return _holding(state)
     body, _ = render_messages(messages)
+    if not body:
+        return None  # a message to the agent: nothing to say ("success")
     pages = paginate(body)
     if len(pages) > 1:
         state.more[sender] = pages[1:]
@@ -593,6 +591,8 @@ async def push(app: web.Application, sender: str, text: str, buttons: list[dict]
     body, numbered = render_messages([{"text": text, "buttons": buttons or []}])
     if numbered:
         state.buttons[sender] = numbered
+    else:  # “1” now answers this message (an agent's question), not the buttons of an earlier one
+        state.buttons.pop(sender, None)
     await _send_pages(state, sender[3:], body)
 
 

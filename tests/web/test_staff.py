@@ -420,9 +420,11 @@ async def test_take_over_reply_and_hand_back(staff, app, rasa):
     assert (conv.status, conv.assigned_to) == ("taken", "wangfang")
     assert rasa.trackers[sender]["paused"] is True
 
-    # the bot is paused: the user's message waits for the agent
+    # the conversation is the agent's: the user's message goes to them, not to the bot, and no notice repeats
+    sent_before = len(rasa.sent)
     answer = await user_says(client, sender, "您好，我想问一下罚款能分期吗")
-    assert answer[0]["custom"]["data"]["waiting"] is True
+    assert answer == [] and len(rasa.sent) == sent_before
+    assert rasa.appended[-1][1][0]["event"] == "user" and rasa.appended[-1][1][0]["text"] == "您好，我想问一下罚款能分期吗"
 
     resp = await client.post(f"/staff/conversations/{sender}/reply", data={"csrf": token, "text": "可以申请分期缴纳。"},
                              allow_redirects=False)
@@ -437,8 +439,8 @@ async def test_take_over_reply_and_hand_back(staff, app, rasa):
 
     resp = await client.post(f"/staff/conversations/{sender}/handback", data={"csrf": token}, allow_redirects=False)
     assert resp.status == 303
-    resume, notice = rasa.appended[-2][1][0], rasa.appended[-1][1][0]
-    assert resume["event"] == "resume"
+    resume, notice = rasa.appended[-2][1], rasa.appended[-1][1][0]
+    assert [e["event"] for e in resume] == ["resume", "action"] and resume[1]["name"] == "action_listen"
     assert notice["event"] == "bot" and notice["metadata"] == {"source": "system"} and "智能助手" in notice["text"]
     conv = await app["db"].run(lambda s: s.get(Conversation, sender))
     assert (conv.status, conv.assigned_to) == ("bot", None)
