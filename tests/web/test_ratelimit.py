@@ -113,3 +113,23 @@ async def test_an_unreachable_redis_keeps_the_doors_open():
 async def test_the_settings_build_a_redis_limiter_when_configured(tmp_path):
     assert RateLimits.from_settings(make_settings(tmp_path, web_redis_url=REDIS_URL)).shared
     assert not RateLimits.from_settings(make_settings(tmp_path)).shared
+
+
+@pytest.mark.parametrize("peer, forwarded, trusted, expected", [
+    ("203.0.113.5", "", [], "203.0.113.5"),
+    ("203.0.113.5", "198.51.100.9", [], "203.0.113.5"),  # not a trusted proxy: the header is the client's word
+    ("10.0.0.2", "198.51.100.9, 10.0.0.3", ["10.0.0.0/8"], "198.51.100.9"),  # the nearest untrusted hop
+    ("10.0.0.2", "garbage, 198.51.100.9", ["10.0.0.0/8"], "198.51.100.9"),
+    ("2001:db8:1:2:3:4:5:6", "", [], "2001:db8:1:2::/64"),  # one subscriber's IPv6 prefix counts once
+    ("::ffff:203.0.113.5", "", [], "203.0.113.5"),
+])
+def test_the_client_address_counted(peer, forwarded, trusted, expected):
+    from aiohttp.test_utils import make_mocked_request
+
+    from bot.web.ratelimit import client_address, trusted_networks
+
+    app = {"trusted_proxies": trusted_networks(trusted)}
+    request = make_mocked_request("POST", "/api/messages", headers={"X-Forwarded-For": forwarded} if forwarded else {},
+                                  app=app)
+    request._transport_peername = (peer, 1234)
+    assert client_address(request) == expected
