@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, create_engine_kwargs
+
+from hegui.settings import Settings
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -30,7 +31,7 @@ class DurableSQLTrackerStore(SQLTrackerStore):
         self.engine.dispose()
         self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
-        self.retry_seconds = float(os.environ.get("TRACKER_STORE_RETRY_SECONDS", "20"))
+        self.retry_seconds = Settings().tracker_store_retry_seconds
 
     async def _retrying(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
         deadline = time.monotonic() + self.retry_seconds

@@ -8,7 +8,7 @@ run time and a query costs a few milliseconds on the CPU.
 A record is represented by several short texts (title, what it is about, its synonyms and examples) and scores by
 its best-matching text: a long record body averaged into one vector would blur exactly the distinctions that
 matter. The record vectors are computed once per knowledge-base fingerprint and kept in a cache file
-(``HEGUI_CACHE_DIR``, default ``var/cache`` in the project), so a process starts in a second once they exist.
+(``HEGUI_CACHE_DIR`` as Settings declares it, default ``var/cache`` in the project), so a process starts in a second once they exist.
 """
 from __future__ import annotations
 

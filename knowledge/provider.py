@@ -1,14 +1,13 @@
 """The one knowledge-base provider every process uses: the action server, agent-assist and registrations.
 
-A process loads the knowledge base once (from the database the loader filled, or from the data files when
-``HEGUI_KB_SOURCE=files`` or the database is empty) and builds its searcher once; every ``refresh_seconds`` it
+A process loads the knowledge base once (from the database the loader filled, or from the data files when its
+source is ``files`` or the database is empty) and builds its searcher once; every ``refresh_seconds`` it
 compares the database's fingerprint with its own and reloads only when the data changed. Loading is guarded by a
 lock, so concurrent first requests load it once.
 """
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -26,12 +25,12 @@ class _State:
 
 
 class KnowledgeProvider:
-    def __init__(self, source: str | None = None, refresh_seconds: float | None = None,
-                 ranking: str | None = None):
-        self.source = source or os.environ.get("HEGUI_KB_SOURCE", "db")
-        self.ranking = ranking or os.environ.get("HEGUI_RANKING", "hybrid")  # hybrid | lexical | bm25 (make eval)
-        self.refresh_seconds = float(refresh_seconds if refresh_seconds is not None
-                                     else os.environ.get("KB_REFRESH_SECONDS", "60"))
+    def __init__(self, source: str = "db", refresh_seconds: float = 60.0, ranking: str = "hybrid",
+                 database_url: str | None = None):
+        self.source = source  # db | files
+        self.ranking = ranking  # hybrid | lexical | bm25 (make eval measures each)
+        self.refresh_seconds = float(refresh_seconds)
+        self.database_url = database_url
         self._lock = threading.Lock()
         self._state = _State()
 
@@ -41,7 +40,7 @@ class KnowledgeProvider:
         from knowledge.db import from_db, make_engine
 
         try:
-            return from_db(make_engine())
+            return from_db(make_engine(self.database_url))
         except Exception as e:  # an empty database must not take the assistant down: the files are the same data
             logger.warning("knowledge database unavailable (%s); reading the data files", e)
             return KnowledgeBase.from_files()
@@ -52,7 +51,7 @@ class KnowledgeProvider:
         from knowledge.db import loaded_fingerprint, make_engine
 
         try:
-            return loaded_fingerprint(make_engine())
+            return loaded_fingerprint(make_engine(self.database_url))
         except Exception:
             return None
 
@@ -83,8 +82,16 @@ _default: KnowledgeProvider | None = None
 _default_lock = threading.Lock()
 
 
+def install(p: KnowledgeProvider) -> KnowledgeProvider:
+    """Make ``p`` the process-wide provider (the process's entry point builds it from its Settings)."""
+    global _default
+    with _default_lock:
+        _default = p
+    return p
+
+
 def provider() -> KnowledgeProvider:
-    """The process-wide provider (created on first use, so settings are read when the process has them)."""
+    """The process-wide provider; a process that installed none reads the data files with the defaults."""
     global _default
     with _default_lock:
         if _default is None:

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.web.conversation import UNAVAILABLE, handle_turn
+from bot.web.conversation import UNAVAILABLE, converse
 from bot.web.rasa_client import RasaUnavailable
+from bot.web.ratelimit import client_address
 from bot.web.validation import BadInput, clean_sender, clean_text, error, read_json
 from bot.web.widget import widget_sender
 
@@ -16,6 +17,9 @@ CHANNEL_OWNED = ("wx-", "reg-", "assist-")
 async def post_message(request: web.Request) -> web.Response:
     app = request.app
     settings = app["settings"]
+    by_address = await app["ratelimit"].address(client_address(request))
+    if not by_address.allowed:
+        return by_address.response()
     try:
         body = await read_json(request, settings.max_text_bytes + 1024)
         sender = clean_sender(body.get("sender"))
@@ -26,17 +30,14 @@ async def post_message(request: web.Request) -> web.Response:
         # WeChat users, registrants and staff assist conversations are reached only through their own door (or a
         # widget session bound to them by a signed link): the public API cannot write into them
         return error(403, "这个会话只能从它自己的入口访问")
-    allowed, wait = app["ratelimit"].allow(sender)
-    if not allowed:
-        return web.json_response({"error": "发送太频繁，请稍后再试", "retry_after": round(wait, 1)}, status=429,
-                                 headers={"Retry-After": str(max(1, int(wait + 0.5)))})
+    by_sender = await app["ratelimit"].sender(sender)
+    if not by_sender.allowed:
+        return by_sender.response()
     metadata = {"channel": body.get("channel") if body.get("channel") in ("widget", "api") else "api"}
     try:
-        messages = await handle_turn(app["rasa"], sender, text, metadata)
+        messages = await converse(app, sender, text, metadata["channel"], metadata=metadata)
     except RasaUnavailable:
         return error(503, UNAVAILABLE)
-    for hook in app.get("turn_hooks", []):
-        await hook(sender, text, messages, metadata["channel"])
     return web.json_response(messages)
 
 

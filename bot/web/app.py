@@ -12,7 +12,7 @@ from bot.web import api, registrations, staff, wechat, widget
 from bot.web.config import Settings
 from bot.web.db import Database
 from bot.web.rasa_client import RasaClient
-from bot.web.ratelimit import RateLimiter
+from bot.web.ratelimit import RateLimits, trusted_networks
 from bot.web.turnlog import make_turn_hook
 
 logger = structlog.get_logger()
@@ -39,7 +39,8 @@ def create_app(settings: Settings | None = None, rasa: RasaClient | None = None)
     app = web.Application(middlewares=[errors_as_json], client_max_size=max(settings.max_text_bytes * 4, 64 * 1024))
     app["settings"] = settings
     app["rasa"] = rasa or RasaClient(settings.rasa_urls, settings.rasa_token, settings.rasa_timeout)
-    app["ratelimit"] = RateLimiter(settings.rate_limit_per_minute)
+    app["ratelimit"] = RateLimits.from_settings(settings)
+    app["trusted_proxies"] = trusted_networks(settings.trusted_proxies)
     app["db"] = Database(settings.database_url)
     app["push"] = {}  # channel -> [async fn(sender, text, buttons)] for push channels (WeChat)
     app["waiters"] = {}  # sender -> asyncio.Event, set when a message is delivered from outside Rasa
@@ -47,7 +48,7 @@ def create_app(settings: Settings | None = None, rasa: RasaClient | None = None)
     # one encrypted session cookie for the widget (its sender id) and the staff console (login, CSRF token)
     key = hashlib.sha256(settings.secret_key.encode()).digest()  # 32 raw bytes: the storage base64-encodes it
     setup_session(app, EncryptedCookieStorage(key, cookie_name="hegui_session", httponly=True, samesite="Lax",
-                                              max_age=30 * 24 * 3600))
+                                              max_age=30 * 24 * 3600, secure=settings.session_cookie_secure))
     app.add_routes(api.routes)
     for module in (widget, staff, wechat, registrations):
         module.setup(app)

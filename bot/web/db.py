@@ -1,7 +1,11 @@
-"""The web front's own tables (staff, conversations it has seen, feedback, registrants, WeChat de-duplication).
+"""The web front's own tables (staff and their sessions, log-in failures, conversations it has seen, handoffs,
+feedback, registrants, WeChat de-duplication).
 
-Same database as the knowledge base by default (``WEB_DATABASE_URL`` or ``DATABASE_URL``); SQLAlchemy runs
-synchronously, so handlers call it through ``run_db`` (a thread) to keep the event loop free.
+Same database as the knowledge base by default (``WEB_DATABASE_URL`` or ``DATABASE_URL``).  The schema is
+Alembic's (bot/web/migrations): ``Database`` brings it to the latest revision at start — never ``create_all``,
+which would not alter a live PostgreSQL table.  A change to these models comes with a new revision
+(``python -m bot.web.migrate revision -m "why"``); tests/web/test_migrations.py fails until it does.
+SQLAlchemy runs synchronously, so handlers call it through ``Database.run`` (a thread) to keep the loop free.
 """
 from __future__ import annotations
 
@@ -31,10 +35,29 @@ class StaffUser(Base):
     display_name = Column(String(64), nullable=False)
     password_hash = Column(String(255), nullable=False)  # argon2
     role = Column(String(16), nullable=False, default="agent")  # agent | admin
-    failed_logins = Column(Integer, nullable=False, default=0)
-    locked_until = Column(DateTime)
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class StaffSession(Base):
+    """One log-in: the encrypted cookie names it, log-out revokes it here (a copied cookie dies with it)."""
+
+    __tablename__ = "web_staff_sessions"
+    id = Column(String(64), primary_key=True)
+    user_id = Column(Integer, ForeignKey("web_staff_users.id", ondelete="CASCADE"), nullable=False, index=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    revoked_at = Column(DateTime)
+
+
+class LoginFailure(Base):
+    """Failed log-ins counted per account name (known or not), per source address, and per the pair of both."""
+
+    __tablename__ = "web_login_failures"
+    scope = Column(String(16), primary_key=True)  # account | source | pair
+    key = Column(String(200), primary_key=True)
+    failures = Column(Integer, nullable=False, default=0)
+    window_started_at = Column(DateTime, nullable=False, default=utcnow)
+    locked_until = Column(DateTime)
 
 
 class Conversation(Base):
@@ -49,6 +72,23 @@ class Conversation(Base):
     last_seen_at = Column(DateTime, nullable=False, default=utcnow)
     handoff_requested_at = Column(DateTime)
     registrant_id = Column(Integer, ForeignKey("web_registrants.id"))
+    notified_at = Column(DateTime)  # the last queue notice the user was given (position and expected wait)
+    notified_position = Column(Integer)
+
+
+class Handoff(Base):
+    """One request for a human, from asking to the end: the queue's history and its measured waits."""
+
+    __tablename__ = "web_handoffs"
+    id = Column(Integer, primary_key=True)
+    sender_id = Column(String(128), nullable=False, index=True)
+    channel = Column(String(16))
+    requested_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    position = Column(Integer, nullable=False, default=1)  # place in the queue when asked
+    taken_at = Column(DateTime, index=True)
+    taken_by = Column(String(64))
+    ended_at = Column(DateTime)
+    ended_by = Column(String(16))  # staff (handed back) | user (cancelled)
 
 
 class TurnLog(Base):
@@ -108,9 +148,12 @@ def make_engine(url: str) -> Engine:
 
 
 class Database:
-    def __init__(self, url: str):
+    def __init__(self, url: str, migrate: bool = True):
         self.engine = make_engine(url)
-        Base.metadata.create_all(self.engine)
+        if migrate:
+            from bot.web.migrate import upgrade
+
+            upgrade(self.engine)
         self.Session = sessionmaker(self.engine, expire_on_commit=False, future=True)
 
     def session(self) -> Session:

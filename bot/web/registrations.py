@@ -1,8 +1,9 @@
 """New registrants door: ``POST /api/registrations`` from the business-registration system, and the QR code of a
 registrant's conversation link at ``GET /api/registrations/{credit_code}/qr.svg``.
 
-The registration system signs each request: ``X-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>`` and
-``X-Timestamp: <unix seconds>`` (rejected when more than 5 minutes off the server clock).  The secret is
+The registration system signs each request: ``X-Timestamp: <unix seconds>`` and ``X-Signature: sha256=<hex
+HMAC-SHA256(secret, X-Timestamp value + "." + raw body)>``; a request more than 5 minutes off the server clock is
+refused, and since the timestamp is signed a captured request cannot be replayed later with a fresh one.  The secret is
 ``REGISTRATION_HMAC_SECRET``.  Body (JSON)::
 
     {"company_name": "…", "credit_code": "18位统一社会信用代码", "industry": "餐饮", "region": "南宁市",
@@ -29,7 +30,6 @@ import hashlib
 import hmac
 import io
 import json
-import os
 import time
 import unicodedata
 from contextlib import asynccontextmanager
@@ -45,14 +45,14 @@ from bot.web import credit_code as cc
 from bot.web.db import Conversation, Registrant, TurnLog, utcnow
 from bot.web.delivery import deliver
 from bot.web.privacy import mask
-from bot.web.validation import TooLarge, error, read_limited
+from bot.web.ratelimit import client_address
+from bot.web.validation import BadInput, TooLarge, error, parse_json, read_limited
 from knowledge.onboarding import business_kind, match_industries
 
 logger = structlog.get_logger()
 
 MAX_BODY_BYTES = 16 * 1024
 MAX_SKEW_SECONDS = 300
-DEFAULT_LINK_TTL_DAYS = 30
 FIELD_LIMITS = {"company_name": (2, 100), "industry": (1, 64), "region": (1, 64), "contact": (0, 64)}
 FIELD_NAMES = {"company_name": "企业名称", "credit_code": "统一社会信用代码", "industry": "行业", "region": "地区",
                "contact": "联系方式"}
@@ -126,25 +126,25 @@ def compose_prompts(kb, company_name: str, industry: str, industries: list[str],
 # ---------------------------------------------------------------------------------------------- links and QR
 
 
-def link_ttl_seconds() -> int:
-    return int(os.environ.get("REGISTRATION_LINK_TTL_DAYS", str(DEFAULT_LINK_TTL_DAYS))) * 86400
+def link_ttl_seconds(app: web.Application) -> int:
+    return app["settings"].registration_link_ttl_days * 86400
 
 
 def widget_link(app: web.Application, sender: str) -> str:
     from bot.web.links import sign_sender  # written alongside the widget
 
     settings = app["settings"]
-    token = sign_sender(settings.secret_key, sender, link_ttl_seconds())
+    token = sign_sender(settings.secret_key, sender, link_ttl_seconds(app))
     return f"{settings.public_url.rstrip('/')}/?t={quote(token, safe='-_.~')}"
 
 
-def qr_requires_signature() -> bool:
+def qr_requires_signature(app: web.Application) -> bool:
     """The QR route answers only the signed URL it handed out (``REGISTRATION_QR_REQUIRE_SIGNATURE``, on by default).
 
     Credit codes are public and the QR code opens the registrant's conversation, so an unsigned route would let
     anyone read it; ``REGISTRATION_QR_REQUIRE_SIGNATURE=0`` opens it for a registration system that cannot keep
     the signed ``qr_url``."""
-    return os.environ.get("REGISTRATION_QR_REQUIRE_SIGNATURE", "1").strip().lower() in ("1", "true", "yes", "on")
+    return app["settings"].registration_qr_require_signature
 
 
 def _qr_mac(secret: str, code: str, expires: int) -> str:
@@ -153,7 +153,7 @@ def _qr_mac(secret: str, code: str, expires: int) -> str:
 
 def qr_url(app: web.Application, code: str, now: float | None = None) -> str:
     settings = app["settings"]
-    expires = int((now or time.time()) + link_ttl_seconds())
+    expires = int((now or time.time()) + link_ttl_seconds(app))
     return (f"{settings.public_url.rstrip('/')}/api/registrations/{code}/qr.svg"
             f"?e={expires}&s={_qr_mac(settings.secret_key, code, expires)}")
 
@@ -190,6 +190,18 @@ class Rejected(Exception):
         self.status, self.message, self.extra = status, message, extra
 
 
+def signature_base(timestamp: str, raw: bytes) -> bytes:
+    """What the registration system signs: the X-Timestamp value as sent, a dot, and the raw body.
+
+    Covering the timestamp is what makes the ±5 minute window mean anything: a captured request cannot be sent
+    again later with a fresh X-Timestamp, since the signature would no longer match."""
+    return timestamp.encode("ascii") + b"." + raw
+
+
+def sign_request(secret: str, timestamp: str, raw: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), signature_base(timestamp, raw), hashlib.sha256).hexdigest()
+
+
 def verify_request(secret: str, raw: bytes, signature: str | None, timestamp: str | None,
                    now: float | None = None) -> None:
     if not signature:
@@ -197,15 +209,16 @@ def verify_request(secret: str, raw: bytes, signature: str | None, timestamp: st
     if not timestamp:
         raise Rejected(401, "缺少时间戳：请在 X-Timestamp 头中提供 Unix 时间（秒）")
     scheme, _, digest = signature.strip().partition("=")
-    if scheme.lower() != "sha256" or not digest:
+    digest = digest.strip().lower()
+    if scheme.lower() != "sha256" or not digest or not digest.isascii():
         raise Rejected(403, "签名格式错误：应为 sha256=<十六进制>")
-    expected = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, digest.strip().lower()):
-        raise Rejected(403, "签名不正确")
-    try:
-        ts = float(timestamp.strip())
-    except ValueError:
-        raise Rejected(403, "X-Timestamp 必须是 Unix 时间（秒）") from None
+    timestamp = timestamp.strip()
+    if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 13:
+        raise Rejected(403, "X-Timestamp 必须是 Unix 时间（秒）")
+    expected = hmac.new(secret.encode(), signature_base(timestamp, raw), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, digest):
+        raise Rejected(403, "签名不正确（签名内容为 X-Timestamp 的值、一个英文句点和原始请求体）")
+    ts = float(timestamp)
     if ts > 1e11:  # milliseconds
         ts /= 1000
     if not abs((now or time.time()) - ts) <= MAX_SKEW_SECONDS:
@@ -363,9 +376,9 @@ async def register(request: web.Request) -> web.Response:
         if request.content_type not in ("application/json", "application/octet-stream", ""):
             raise Rejected(415, "请求体必须是 JSON（Content-Type: application/json）")
         try:
-            body = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError):
-            raise Rejected(400, "请求体不是合法的 JSON") from None
+            body = parse_json(raw)
+        except BadInput as e:
+            raise Rejected(e.status, e.message) from None
         data = validate_payload(body)
     except Rejected as e:
         if e.status in (401, 403):
@@ -412,14 +425,14 @@ async def register(request: web.Request) -> web.Response:
 
 async def qr(request: web.Request) -> web.Response:
     app = request.app
-    allowed, wait = app["ratelimit"].allow(f"qr:{request.remote}")
-    if not allowed:
-        return error(429, "请求太频繁，请稍后再试", retry_after=round(wait, 1))
+    verdict = await app["ratelimit"].address(client_address(request))
+    if not verdict.allowed:
+        return verdict.response("请求太频繁，请稍后再试")
     try:
         code = cc.validate(request.match_info["credit_code"])
     except cc.InvalidCreditCode as e:
         return error(400, f"credit_code（统一社会信用代码）：{e}")
-    if qr_requires_signature() and not qr_url_ok(app, code, request.query):
+    if qr_requires_signature(app) and not qr_url_ok(app, code, request.query):
         return error(403, "二维码地址需要签名：请使用登记接口返回的 qr_url")
     sender = await app["db"].run(lambda s: s.query(Registrant.sender_id).filter_by(credit_code=code).scalar())
     if sender is None:

@@ -27,11 +27,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import hashlib
-import hmac
 import io
 import json
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -41,8 +38,9 @@ import aiohttp
 from tqdm import tqdm
 
 from bot.web import credit_code as cc
+from bot.web.config import Settings
 from bot.web.privacy import mask
-from bot.web.registrations import compose_prompts, match_industries, registration_date
+from bot.web.registrations import compose_prompts, match_industries, registration_date, sign_request
 
 FIELDS = ("company_name", "credit_code", "industry", "region", "contact", "registered_on")
 REQUIRED = ("company_name", "credit_code", "industry", "region")
@@ -124,9 +122,9 @@ def read_csv(path: Path) -> tuple[list[str], list[Row]]:
 
 
 def signed_headers(secret: str, body: bytes, now: float | None = None) -> dict[str, str]:
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return {"Content-Type": "application/json", "X-Signature": f"sha256={digest}",
-            "X-Timestamp": str(int(now or time.time()))}
+    timestamp = str(int(now or time.time()))
+    return {"Content-Type": "application/json", "X-Signature": sign_request(secret, timestamp, body),
+            "X-Timestamp": timestamp}
 
 
 def local_problem(row: Row) -> str | None:
@@ -233,9 +231,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     imp = sub.add_parser("import", help="导入 CSV 文件")
     imp.add_argument("file", type=Path)
-    imp.add_argument("--url", default=os.environ.get("PUBLIC_URL") or "http://127.0.0.1:8080",
-                     help="前端地址（默认 PUBLIC_URL 或 http://127.0.0.1:8080）")
-    imp.add_argument("--secret", default=os.environ.get("REGISTRATION_HMAC_SECRET", ""),
+    settings = Settings()
+    imp.add_argument("--url", default=settings.public_url, help="前端地址（默认 PUBLIC_URL 或 http://127.0.0.1:8080）")
+    imp.add_argument("--secret", default=settings.registration_secret,
                      help="登记接口的 HMAC 密钥（默认 REGISTRATION_HMAC_SECRET）")
     imp.add_argument("--rejects", type=Path, help="把被拒绝的行写入这个 CSV 文件")
     imp.add_argument("--no-progress", action="store_true", help="不显示进度条")

@@ -26,11 +26,21 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import structlog
-from sqlalchemy import create_engine, inspect, select, text
+from sqlalchemy import create_engine, inspect, or_, select, text
 from sqlalchemy.engine import Engine
 
 from bot.web.config import Settings
-from bot.web.db import Conversation, Database, Feedback, TurnLog, WechatSeen, utcnow
+from bot.web.db import (
+    Conversation,
+    Database,
+    Feedback,
+    Handoff,
+    LoginFailure,
+    StaffSession,
+    TurnLog,
+    WechatSeen,
+    utcnow,
+)
 from bot.web.privacy import mask
 
 logger = structlog.get_logger()
@@ -46,6 +56,8 @@ class PurgeReport:
     conversation_rows: int = 0
     tracker_events: int = 0
     wechat_seen: int = 0
+    handoffs: int = 0
+    expired_logins: int = 0  # ended staff sessions and old log-in failure counters
     tracker_store: str = "ok"  # ok | missing (no events table / no file) | error: ...
     dry_run: bool = False
 
@@ -124,13 +136,22 @@ def purge(settings: Settings, days: int | None = None, now: dt.datetime | None =
 
     with db.session() as s, s.begin():
         for batch in _chunks(stale):
-            tables = ((Feedback, "feedback"), (TurnLog, "turns"), (Conversation, "conversation_rows"))
+            tables = ((Feedback, "feedback"), (TurnLog, "turns"), (Handoff, "handoffs"),
+                      (Conversation, "conversation_rows"))
             for model, attr in tables:  # feedback first: it refers to turns
                 query = s.query(model).filter(model.sender_id.in_(batch))
                 n = query.count() if dry_run else query.delete(synchronize_session=False)
                 setattr(report, attr, getattr(report, attr) + n)
         query = s.query(WechatSeen).filter(WechatSeen.created_at < cutoff)
         report.wechat_seen = query.count() if dry_run else query.delete(synchronize_session=False)
+        # security bookkeeping is kept days, not the retention period: ended log-ins, stale failure counters
+        day_ago = now - dt.timedelta(days=1)
+        for query in (s.query(StaffSession).filter(or_(StaffSession.revoked_at.is_not(None),
+                                                       StaffSession.created_at < day_ago)),
+                      s.query(LoginFailure).filter(LoginFailure.window_started_at < day_ago,
+                                                   or_(LoginFailure.locked_until.is_(None),
+                                                       LoginFailure.locked_until < now))):
+            report.expired_logins += query.count() if dry_run else query.delete(synchronize_session=False)
 
     if tracker is not None:
         stale_tracker = [sender for sender in stale if sender in tracker_old]

@@ -1,4 +1,4 @@
-"""Recording each turn in the front's turn log, and noticing a request for a human."""
+"""Recording each turn in the front's turn log (the handoff state is bot/web/handoff.py's)."""
 from __future__ import annotations
 
 from aiohttp import web
@@ -13,18 +13,13 @@ def _unanswered(message: dict) -> bool:
 
 def make_turn_hook(app: web.Application):
     async def record(sender: str, text: str, messages: list[dict], channel: str = "api") -> None:
-        handoff = any((m.get("custom") or {}).get("topic") == "handoff" and not
-                      ((m.get("custom") or {}).get("data") or {}).get("waiting") for m in messages)
-
         def write(s):
             conv = s.get(Conversation, sender)
             if conv is None:
-                conv = Conversation(sender_id=sender, channel=channel)
+                # status given here, not left to the column default: it is read before the row is flushed
+                conv = Conversation(sender_id=sender, channel=channel, status="bot")
                 s.add(conv)
             conv.last_seen_at = utcnow()
-            if handoff and conv.status == "bot":
-                conv.status = "queued"
-                conv.handoff_requested_at = utcnow()
             s.add(TurnLog(sender_id=sender, direction="user", text=text,
                           unanswered=any(_unanswered(m) for m in messages)))
             for m in messages:

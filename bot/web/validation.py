@@ -7,7 +7,8 @@ import unicodedata
 
 from aiohttp import web
 
-SENDER_RE = re.compile(r"^[A-Za-z0-9_.:@\-]{1,128}$")
+# \Z, not $: "$" also matches before a trailing newline, which would let "abc\n" through as a second "abc"
+SENDER_RE = re.compile(r"\A[A-Za-z0-9_.:@\-]{1,128}\Z")
 
 
 def error(status: int, message: str, **extra) -> web.Response:
@@ -48,13 +49,20 @@ async def read_json(request: web.Request, max_bytes: int) -> dict:
         raw = await read_limited(request, max_bytes)
     except TooLarge:
         raise BadInput(413, f"请求过大：上限 {max_bytes} 字节") from None
-    try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise BadInput(400, "请求体不是合法的 JSON") from None
+    body = parse_json(raw)
     if not isinstance(body, dict):
         raise BadInput(400, "请求体必须是 JSON 对象")
     return body
+
+
+def parse_json(raw: bytes):
+    """The JSON value of ``raw``; BadInput(400) for anything else, including nesting deeper than Python recurses."""
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise BadInput(400, "请求体不是合法的 JSON") from None
+    except RecursionError:
+        raise BadInput(400, "请求体的 JSON 嵌套过深") from None
 
 
 def clean_text(value, max_bytes: int, field: str = "message") -> str:

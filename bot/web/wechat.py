@@ -1,6 +1,9 @@
 """WeChat Official Account door: ``GET /wechat`` (server verification) and ``POST /wechat`` (user messages).
 
-* Every request is signed by WeChat: ``signature`` = SHA-1 of the sorted token, timestamp and nonce.  In safe
+* Every request is signed by WeChat: ``signature`` = SHA-1 of the sorted token, timestamp and nonce.  A POST
+  whose timestamp is more than 5 minutes off the server clock, or whose (timestamp, nonce) was already used for
+  another body, is refused with 403: in plain mode the signature does not cover the body, so without this a
+  signed URL, however old, could post as anyone (bot/web/nonces.py).  In safe
   mode (``encrypt_type=aes``) the body is AES-encrypted with the EncodingAESKey and signed again
   (``msg_signature``); the reply is encrypted the same way.  Wrong signatures answer 403; bodies that are not
   small, well-formed XML without DTDs answer 400 (the expat parser behind xmltodict never fetches external
@@ -18,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import re
 import time
 import unicodedata
@@ -34,8 +36,9 @@ from sqlalchemy.exc import IntegrityError
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.utils import check_signature
 
-from bot.web.conversation import APOLOGY, UNAVAILABLE, handle_turn, system_message
+from bot.web.conversation import APOLOGY, UNAVAILABLE, converse, system_message
 from bot.web.db import WechatSeen
+from bot.web.nonces import NonceStore
 from bot.web.privacy import mask
 from bot.web.rasa_client import RasaUnavailable
 from bot.web.validation import BadInput, TooLarge, clean_text, read_limited
@@ -79,6 +82,7 @@ MSGID_RE = re.compile(r"^[0-9A-Za-z_\-]{1,60}$")
 XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 DTD_RE = re.compile(rb"<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST)", re.IGNORECASE)
 NUMBER_RE = re.compile(r"^[0-9]{1,2}$")
+MAX_SKEW_SECONDS = 300  # a signed request older or newer than this is refused
 
 
 class BadXml(Exception):
@@ -138,6 +142,7 @@ class WechatState:
     sender: WechatSender
     crypto: Any = None
     crypto_error: str = ""
+    nonces: NonceStore = field(default_factory=lambda: NonceStore(2 * MAX_SKEW_SECONDS))
     reply_timeout: float = 4.0
     buttons: Bounded = field(default_factory=Bounded)  # sender -> buttons of the last answer
     more: Bounded = field(default_factory=Bounded)  # sender -> parts of a long or deferred answer not yet shown
@@ -313,21 +318,16 @@ async def _first_seen(app: web.Application, key: str) -> bool:
 async def _answer(app: web.Application, state: WechatState, sender: str, text: str, log_text: str) -> list[dict]:
     """One Rasa turn; never raises (the user always gets something)."""
     try:
-        messages = await handle_turn(app["rasa"], sender, text, {"channel": "wechat"})
+        messages = await converse(app, sender, text, "wechat", log_text)
     except RasaUnavailable:
         return [system_message(sender, UNAVAILABLE, "smalltalk", error="rasa_unavailable")]
     except Exception:
         logger.exception("wechat.turn_failed", sender=sender)
         return [system_message(sender, APOLOGY, "smalltalk", error="exception")]
-    for hook in app.get("turn_hooks", []):
-        try:
-            await hook(sender, log_text, messages, "wechat")
-        except Exception:  # the turn log must not cost the user the answer
-            logger.exception("wechat.turn_hook_failed", sender=sender)
     _, buttons = render_messages(messages)
     if buttons:
         state.buttons[sender] = buttons
-    else:
+    elif messages:  # (a message held for an agent gets no answer: the last numbered choices still stand)
         state.buttons.pop(sender, None)
     return messages
 
@@ -356,7 +356,8 @@ def _defer(app: web.Application, state: WechatState, msg: Inbound, turn: Turn) -
         try:
             messages = await turn.task
             text, _ = render_messages(messages)
-            await _send_pages(state, msg.openid, text)
+            if text:
+                await _send_pages(state, msg.openid, text)
             logger.info("wechat.deferred_answer_sent", sender=msg.sender, pushed=state.sender.can_push)
         finally:
             if state.pending.get(msg.sender) is turn:
@@ -419,8 +420,7 @@ async def _text_turn(app: web.Application, state: WechatState, msg: Inbound, tur
         text = clean_text(text, app["settings"].max_text_bytes, "消息")
     except BadInput as e:
         return e.message if e.status != 413 else f"消息太长了，请分几条发送（每条不超过约 {app['settings'].max_text_bytes // 3} 个汉字）。"
-    allowed, _ = app["ratelimit"].allow(sender)
-    if not allowed:
+    if not (await app["ratelimit"].sender(sender)).allowed:
         return RATE_LIMITED
     log_text = text
     if NUMBER_RE.match(word):
@@ -442,6 +442,8 @@ async def _text_turn(app: web.Application, state: WechatState, msg: Inbound, tur
     if turn.deferred:  # a retry already promised the answer through the sender
         return _holding(state)
     body, _ = render_messages(messages)
+    if not body:
+        return None  # a message to the agent: nothing to say ("success")
     pages = paginate(body)
     if len(pages) > 1:
         state.more[sender] = pages[1:]
@@ -515,6 +517,17 @@ async def verify(request: web.Request) -> web.Response:
     return _plain(200, request.query.get("echostr", ""))
 
 
+async def _replayed(state: WechatState, query, raw: bytes) -> str | None:
+    """Why a correctly signed POST must still be refused (too old or too new, or a reused nonce), else None."""
+    timestamp = query.get("timestamp", "")
+    if not (timestamp.isascii() and timestamp.isdigit()) or abs(time.time() - int(timestamp)) > MAX_SKEW_SECONDS:
+        return "请求已过期：时间戳与服务器时间相差超过5分钟"
+    fingerprint = hashlib.sha256(raw).hexdigest()
+    if not await state.nonces.claim(f"{timestamp}:{query.get('nonce', '')}", fingerprint):
+        return "重复的请求：这个 nonce 已经用过"
+    return None
+
+
 async def _read_body(request: web.Request) -> bytes:
     try:
         return await read_limited(request, MAX_XML_BYTES)
@@ -534,6 +547,10 @@ async def receive(request: web.Request) -> web.Response:
     encrypted = query.get("encrypt_type", "raw").lower() == "aes"
     try:
         raw = await _read_body(request)
+        refused = await _replayed(state, query, raw)
+        if refused is not None:
+            logger.warning("wechat.replay_refused", reason=refused)
+            return _plain(403, refused)
         if encrypted:
             if state.crypto is None:
                 return _plain(503, state.crypto_error or "安全模式未配置：请设置 WECHAT_AES_KEY 和 WECHAT_APP_ID")
@@ -574,6 +591,8 @@ async def push(app: web.Application, sender: str, text: str, buttons: list[dict]
     body, numbered = render_messages([{"text": text, "buttons": buttons or []}])
     if numbered:
         state.buttons[sender] = numbered
+    else:  # “1” now answers this message (an agent's question), not the buttons of an earlier one
+        state.buttons.pop(sender, None)
     await _send_pages(state, sender[3:], body)
 
 
@@ -600,7 +619,8 @@ def setup(app: web.Application) -> None:
         sender=make_sender(settings.wechat_app_id, settings.wechat_secret),
         crypto=crypto,
         crypto_error=crypto_error,
-        reply_timeout=float(os.environ.get("WECHAT_REPLY_TIMEOUT", "4.0")),
+        reply_timeout=settings.wechat_reply_timeout,
+        nonces=NonceStore(2 * MAX_SKEW_SECONDS, settings.web_redis_url),
     )
     app["wechat"] = state
 
@@ -618,4 +638,8 @@ def setup(app: web.Application) -> None:
             for t in still:
                 t.cancel()
 
+    async def close_nonces(app: web.Application) -> None:
+        await state.nonces.close()
+
     app.on_shutdown.append(finish_deliveries)
+    app.on_cleanup.append(close_nonces)

@@ -376,8 +376,12 @@ def test_handoff_from_the_widget_to_an_agent_and_back(stack, browser):
     expect(user.locator(".card-title")).to_have_text([CARD_TITLE])
     user.locator(".chip", has_text="转人工").click()
     expect(user.locator("#handoff-bar")).to_contain_text("已为您转接人工客服")
+    expect(user.locator(".sys").last).to_contain_text("第 1 位")  # the place in the queue, told once
+    notices = user.locator(".sys").count()
     ask(user, f"我的电话是13812345678，{XSS}")
-    expect(user.locator(".sys").last).to_contain_text("消息已转给人工客服")
+    expect(user.locator(".msg.user .bubble").last).to_contain_text("我的电话是13812345678")
+    expect(user.locator(".msg.typing")).to_have_count(0)
+    assert user.locator(".sys").count() == notices  # no grey notice repeated for each message
 
     staff_ctx = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN",
                                     timezone_id="Asia/Shanghai")

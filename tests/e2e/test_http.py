@@ -50,11 +50,59 @@ def test_one_message_fills_the_whole_fee_form(stack):
     assert all(not b["title"].startswith("/") for b in card.get("buttons", []))
 
 
-def test_handoff_pauses_the_bot_until_handed_back(stack):
-    post(stack, {"sender": "e2e-handoff", "message": "转人工"})
-    status, messages = post(stack, {"sender": "e2e-handoff", "message": "卖过期食品会被罚多少钱？"})
+class Console:
+    """The staff console over HTTP, as a browser uses it (cookie, CSRF token from the page)."""
+
+    def __init__(self, stack, username: str = "e2e-agent", password: str = "e2e agent password"):
+        import http.cookiejar
+        import subprocess
+        import sys
+
+        subprocess.run([sys.executable, "-m", "bot.web.staff", "--database-url", f"sqlite:///{stack.dir / 'web.db'}",
+                        "create-user", username, "--name", "测试坐席", "--password-stdin"],
+                       input=password + "\n", text=True, check=True, capture_output=True)
+        self.url = stack.url
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.csrf = self._csrf("/staff/login")
+        self.post("/staff/login", username=username, password=password)
+        self.csrf = self._csrf("/staff/")
+
+    def _csrf(self, path: str) -> str:
+        import re
+
+        page = self.opener.open(self.url + path, timeout=30).read().decode()
+        return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+    def post(self, path: str, **form) -> str:
+        from urllib.parse import urlencode
+
+        data = urlencode({"csrf": self.csrf, **form}).encode()
+        with self.opener.open(urllib.request.Request(self.url + path, data=data, method="POST"), timeout=60) as r:
+            return r.read().decode()
+
+
+def test_first_message_handoff_is_queued_held_and_handed_back_to_a_bot_that_answers(stack):
+    sender = "e2e-handoff"
+    status, first = post(stack, {"sender": sender, "message": "转人工"})
+    assert status == 200 and [m["custom"]["topic"] for m in first] == ["handoff", "handoff"]
+    assert first[1]["custom"]["data"]["position"] >= 1 and "预计等待" in first[1]["text"]
+    status, held = post(stack, {"sender": sender, "message": "您好，罚款能分期吗"})
+    assert status == 200 and held == []  # for the agent: no bot answer, no repeated notice
+
+    console = Console(stack)
+    queue = json.loads(console.opener.open(stack.url + "/staff/api/queue", timeout=30).read())
+    assert sender in [item["sender_id"] for item in queue["items"]]
+    console.post(f"/staff/conversations/{sender}/take")
+    console.post(f"/staff/conversations/{sender}/reply", text="可以向作出处罚决定的机关申请分期缴纳。")
+    console.post(f"/staff/conversations/{sender}/handback")
+
+    # the next question gets the answer a fresh conversation gets, and is not queued again
+    status, after = post(stack, {"sender": sender, "message": "卖过期食品会被罚多少钱？"})
     assert status == 200
-    assert [m["custom"]["topic"] for m in messages] == ["handoff"]
+    assert card_of(after, "compliance") is not None, after
+    assert card_of(after, "handoff") is None
+    queue = json.loads(console.opener.open(stack.url + "/staff/api/queue", timeout=30).read())
+    assert sender not in [item["sender_id"] for item in queue["items"]]
 
 
 @pytest.mark.parametrize("body, content_type, status", [
@@ -185,9 +233,13 @@ def test_free_typing_never_gets_silence_a_raw_payload_or_an_unverified_quote(sta
     titles = {law.title: law for law in kb.statutes.values()}
     texts = _test_messages()
     assert len(texts) > 700
+    queued: set[str] = set()  # conversations that asked for a person: later messages are held for staff
     for i, text in enumerate(texts):
-        status, messages = post(stack, {"sender": f"e2e-free-{i // 20}", "message": text})
-        assert status == 200 and messages, text
+        sender = f"e2e-free-{i // 20}"
+        status, messages = post(stack, {"sender": sender, "message": text})
+        assert status == 200 and (messages or sender in queued), text
+        if any(((m.get("custom") or {}).get("data") or {}).get("waiting") for m in messages):
+            queued.add(sender)  # told the place in the queue once; not again for every message
         for m in messages:
             assert not ((m.get("custom") or {}).get("data") or {}).get("error"), (text, m)  # no failed action
             assert not (m.get("text") or "").lstrip().startswith("/"), (text, m)

@@ -113,3 +113,22 @@ def test_channel_owned_conversations_cannot_be_written_through_the_public_api(fr
     status, payload = request(f"{url}/api/messages", body=json.dumps({"sender": sender, "message": "你好"}).encode())
     assert status == 403 and json.loads(payload)["error"]
     assert len(rasa.received) == before
+
+
+@pytest.mark.parametrize("path", ["/api/messages", "/api/registrations", "/wechat?signature=x&timestamp=1&nonce=1"])
+@pytest.mark.parametrize("body", [b"[" * 2000 + b"]" * 2000, b'{"sender":"x","message":' + b"[" * 2000 + b"]" * 2000 + b"}"],
+                         ids=["nested array", "nested message"])
+def test_deeply_nested_bodies_are_4xx(front, path, body):
+    status, payload = request(f"{front[0]}{path}", body=body)
+    assert 400 <= status < 500, (status, payload[:200])
+
+
+@given(signature=st.text(min_size=1, max_size=80).filter(lambda s: s.strip() and all(
+    0x20 <= ord(c) < 0x100 and c != "\x7f" for c in s)), timestamp=st.text(max_size=20).filter(
+    lambda s: all(0x20 <= ord(c) < 0x100 and c != "\x7f" for c in s)))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_signature_header_is_refused_with_a_4xx(front, signature, timestamp):
+    url, rasa, _ = front
+    status, payload = request(f"{url}/api/registrations", body=b'{"company_name": "x"}',
+                              headers={"X-Signature": signature, "X-Timestamp": timestamp or "1"})
+    assert status in (401, 403), (status, payload[:200])

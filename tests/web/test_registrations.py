@@ -67,9 +67,10 @@ def payload(**kw) -> dict:
 
 
 def signed(body: bytes, secret: str = SECRET, ts: float | None = None) -> dict:
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return {"Content-Type": "application/json", "X-Signature": f"sha256={digest}",
-            "X-Timestamp": str(int(time.time() if ts is None else ts))}
+    """Signed as the registration system does, computed here independently: HMAC over "<timestamp>.<body>"."""
+    timestamp = str(int(time.time() if ts is None else ts))
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return {"Content-Type": "application/json", "X-Signature": f"sha256={digest}", "X-Timestamp": timestamp}
 
 
 async def register(client, data, **kw):
@@ -153,6 +154,36 @@ async def test_timestamp_within_five_minutes_and_in_milliseconds_is_accepted(cli
     assert (await register(client, payload(), ts=time.time() - 250)).status == 201
     resp = await register(client, payload(credit_code=INDIVIDUAL), ts=time.time() * 1000)
     assert resp.status == 201
+
+
+async def test_a_captured_request_replayed_with_a_fresh_timestamp_is_refused(client, rasa):
+    """The signature covers X-Timestamp: an attacker who captured a request cannot refresh its timestamp."""
+    body = json.dumps(payload(), ensure_ascii=False).encode()
+    captured = signed(body, ts=time.time() - 3600)  # sent an hour ago
+    assert (await client.post("/api/registrations", data=body, headers=captured)).status == 403
+    replay = {**captured, "X-Timestamp": str(int(time.time()))}  # same signature, fresh timestamp
+    resp = await client.post("/api/registrations", data=body, headers=replay)
+    assert resp.status == 403 and "签名" in (await resp.json())["error"]
+    old_style = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()  # the body alone, as before
+    resp = await client.post("/api/registrations", data=body,
+                             headers={**replay, "X-Signature": f"sha256={old_style}"})
+    assert resp.status == 403
+    assert rasa.appended == [] and await client.app["db"].run(lambda s: s.query(Registrant).count()) == 0
+
+
+@pytest.mark.parametrize("signature", ["sha256=签名", "sha256=é" + "0" * 63, "sha256=\u00ff"])
+async def test_a_non_ascii_signature_is_403_not_500(client, signature):
+    body = json.dumps(payload(), ensure_ascii=False).encode()
+    headers = {**signed(body), "X-Signature": signature}
+    resp = await client.post("/api/registrations", data=body,
+                             headers={k: v.encode("utf-8").decode("latin-1") for k, v in headers.items()})
+    assert resp.status == 403 and (await resp.json())["error"]
+
+
+async def test_two_thousand_nested_brackets_are_400_not_500(client):
+    body = b"[" * 2000 + b"]" * 2000  # 4 KB, deeper than Python's json recursion
+    resp = await client.post("/api/registrations", data=body, headers=signed(body))
+    assert resp.status == 400 and (await resp.json())["error"]
 
 
 async def test_not_configured_is_503(aiohttp_client, tmp_path, kb):
@@ -395,7 +426,7 @@ async def test_answer_has_signed_link_and_qr_of_it(client):
 
 
 async def test_qr_svg_route_serves_a_fresh_signed_link(client, monkeypatch):
-    monkeypatch.setenv("REGISTRATION_QR_REQUIRE_SIGNATURE", "0")  # the open route, for a system without qr_url
+    client.app["settings"].registration_qr_require_signature = False  # the open route, for a system without qr_url
     await register(client, payload())
     resp = await client.get(f"/api/registrations/{CODE}/qr.svg")
     assert resp.status == 200
@@ -415,19 +446,19 @@ async def test_qr_svg_route_serves_a_fresh_signed_link(client, monkeypatch):
 
 async def test_qr_route_requires_the_signed_url_by_default(client, monkeypatch):
     answer = await (await register(client, payload())).json()
-    monkeypatch.delenv("REGISTRATION_QR_REQUIRE_SIGNATURE", raising=False)
+    client.app["settings"].registration_qr_require_signature = True
     assert (await client.get(f"/api/registrations/{CODE}/qr.svg")).status == 403
     signed_url = urlsplit(answer["qr_url"])
     assert (await client.get(f"{signed_url.path}?{signed_url.query}")).status == 200
     tampered = signed_url.query.replace("e=", "e=9")
     assert (await client.get(f"{signed_url.path}?{tampered}")).status == 403
     assert (await client.get(f"{signed_url.path}?e=1&s=%E4%B8%AD")).status == 403
-    monkeypatch.setenv("REGISTRATION_QR_REQUIRE_SIGNATURE", "0")
+    client.app["settings"].registration_qr_require_signature = False
     assert (await client.get(f"/api/registrations/{CODE}/qr.svg")).status == 200
 
 
 async def test_qr_route_errors(client, monkeypatch):
-    monkeypatch.setenv("REGISTRATION_QR_REQUIRE_SIGNATURE", "0")
+    client.app["settings"].registration_qr_require_signature = False
     assert (await client.get(f"/api/registrations/{CODE}/qr.svg")).status == 404
     resp = await client.get("/api/registrations/91110000000000000F/qr.svg")
     assert resp.status == 400 and "校验位" in (await resp.json())["error"]
@@ -562,7 +593,7 @@ async def test_csv_import_reports_server_side_rejections(aiohttp_server, tmp_pat
     result = await registrations_cli.import_rows(rows, str(server.make_url("")), SECRET, progress=False)
     assert [(r.line, reason) for r, reason in result.rejected] == [(2, "HTTP 400：region（地区）过长：上限64个字")]
     wrong = await registrations_cli.import_rows(rows, str(server.make_url("")), "bad-secret", progress=False)
-    assert wrong.rejected[0][1] == "HTTP 403：签名不正确"
+    assert wrong.rejected[0][1].startswith("HTTP 403：签名不正确")
 
 
 def test_csv_header_problems(tmp_path):

@@ -186,3 +186,29 @@ def test_agent_assist_scratch_conversations_go_after_a_day(tmp_path):
     report = purge(settings)
     left = {row[0] for row in con.execute("SELECT DISTINCT sender_id FROM events")}
     assert left == {"w-user-1"} and report.conversations == 1
+
+
+def test_purge_removes_handoffs_of_old_conversations_and_expired_log_in_bookkeeping(stores):
+    from bot.web.db import Handoff, LoginFailure, StaffSession, StaffUser
+
+    settings = stores
+    db = Database(settings.database_url)
+    with db.session() as s, s.begin():
+        user = StaffUser(username="li", display_name="李", password_hash="x")
+        s.add(user)
+        s.flush()
+        s.add_all([
+            Handoff(sender_id="old-1", requested_at=OLD, position=1),
+            Handoff(sender_id="recent-1", requested_at=RECENT, position=1),
+            StaffSession(id="ended", user_id=user.id, created_at=NOW - dt.timedelta(hours=1), revoked_at=NOW),
+            StaffSession(id="old", user_id=user.id, created_at=NOW - dt.timedelta(days=2)),
+            StaffSession(id="live", user_id=user.id, created_at=NOW - dt.timedelta(hours=1)),
+            LoginFailure(scope="account", key="old", failures=3, window_started_at=NOW - dt.timedelta(days=2)),
+            LoginFailure(scope="account", key="now", failures=3, window_started_at=NOW - dt.timedelta(minutes=3)),
+        ])
+    report = retention.purge(settings, now=NOW)
+    assert report.handoffs == 1 and report.expired_logins == 3
+    with db.session() as s:
+        assert [h.sender_id for h in s.query(Handoff)] == ["recent-1"]
+        assert [x.id for x in s.query(StaffSession)] == ["live"]
+        assert [f.key for f in s.query(LoginFailure)] == ["now"]

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from bot.web.app import create_app
 from bot.web.config import Settings
-from bot.web.db import Conversation, Feedback, StaffUser, TurnLog
+from bot.web.db import Conversation, Feedback, LoginFailure, StaffUser, TurnLog
 from bot.web.staff import __main__ as cli
 from bot.web.staff import assist, auth
 from tests.web.fakes import FakeRasa
@@ -105,12 +105,14 @@ async def login_form(client) -> str:
     return csrf_in(await resp.text())
 
 
-async def login(client, username="wangfang", password=PASSWORD, next_path=None):
+async def login(client, username="wangfang", password=PASSWORD, next_path=None, source=None):
+    """Log in; ``source`` is the client address a trusted proxy reports (apps with TRUSTED_PROXIES=127.0.0.1)."""
     token = await login_form(client)
     data = {"csrf": token, "username": username, "password": password}
     if next_path is not None:
         data["next"] = next_path
-    return await client.post("/staff/login", data=data, allow_redirects=False)
+    headers = {"X-Forwarded-For": source} if source else {}
+    return await client.post("/staff/login", data=data, allow_redirects=False, headers=headers)
 
 
 @pytest.fixture
@@ -185,29 +187,102 @@ async def test_lock_out_after_five_failures_for_fifteen_minutes(client, app, mon
     resp = await login(client, password="wrong again")
     assert resp.status == 429
     text = await resp.text()
-    assert "账号已锁定 15 分钟" in text and "联系管理员" in text
+    assert "已暂停登录 15 分钟" in text and "联系管理员" in text
     # the right password does not open a locked account
     resp = await login(client)
     assert resp.status == 429
     # another account is not affected
     assert (await login(client, username="admin")).status == 303
-    user = await app["db"].run(lambda s: s.query(StaffUser).filter_by(username="wangfang").one())
-    assert user.locked_until is not None
 
     real = time.time
     monkeypatch.setattr(auth, "_now", lambda: real() + 14 * 60)
     assert (await login(client)).status == 429
     monkeypatch.setattr(auth, "_now", lambda: real() + 16 * 60)
     assert (await login(client)).status == 303
-    user = await app["db"].run(lambda s: s.query(StaffUser).filter_by(username="wangfang").one())
-    assert user.failed_logins == 0 and user.locked_until is None
 
 
 async def test_a_success_resets_the_failure_count(client, app):
     for _ in range(3):
         await login(client, password="nope")
     assert (await login(client)).status == 303
-    assert await app["db"].run(lambda s: s.query(StaffUser).filter_by(username="wangfang").one().failed_logins) == 0
+    for _ in range(auth.MAX_FAILED_LOGINS - 1):  # the count starts again from zero
+        assert (await login(client, password="nope")).status == 401
+
+
+async def test_unknown_names_answer_exactly_like_real_ones_all_the_way_to_the_lock(client):
+    answers = {}
+    for username in ("wangfang", "nobody-here"):
+        seen = []
+        for i in range(auth.MAX_FAILED_LOGINS + 1):
+            resp = await login(client, username=username, password=f"guess {i}")
+            page = html.unescape(await resp.text())
+            message = re.search(r'id="login-error">([^<]+)<', page)
+            seen.append((resp.status, re.sub(r"\d\d:\d\d", "HH:MM", message.group(1) if message else page[:80])))
+        answers[username] = seen
+    assert answers["wangfang"] == answers["nobody-here"]
+    assert [status for status, _ in answers["wangfang"]] == [401] * 4 + [429, 429]
+
+
+@pytest.fixture
+async def proxied(aiohttp_client, tmp_path, rasa):
+    """The console behind a reverse proxy on 127.0.0.1 that reports each client's address."""
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'proxied.db'}", secret_key=KEY,
+                        rate_limit_per_minute=1000, trusted_proxies=["127.0.0.1"])
+    app = create_app(settings, rasa=rasa)
+    with app["db"].session() as s, s.begin():
+        s.add(StaffUser(username="wangfang", display_name="王芳", password_hash=auth.hash_password(PASSWORD)))
+    return await aiohttp_client(app)
+
+
+async def test_five_posts_from_one_address_do_not_lock_the_colleague_out_elsewhere(proxied):
+    attacker, office = "198.51.100.66", "203.0.113.10"
+    statuses = [(await login(proxied, password=f"guess {i}", source=attacker)).status for i in range(6)]
+    assert statuses == [401] * 4 + [429, 429]
+    assert (await login(proxied, source=office)).status == 303  # the real user, from the office
+
+
+async def test_an_account_guessed_from_many_addresses_is_locked_for_everyone(proxied, monkeypatch):
+    monkeypatch.setattr(auth, "MAX_ACCOUNT_FAILURES", 8)  # the rule, with a quicker threshold than 20
+    for i in range(auth.MAX_ACCOUNT_FAILURES):
+        resp = await login(proxied, password="guess", source=f"198.51.100.{i + 1}")
+    assert resp.status == 429
+    assert (await login(proxied, source="203.0.113.10")).status == 429
+
+
+async def test_one_address_guessing_many_names_is_locked(proxied, monkeypatch):
+    monkeypatch.setattr(auth, "MAX_SOURCE_FAILURES", 8)
+    attacker = "198.51.100.77"
+    for i in range(auth.MAX_SOURCE_FAILURES):
+        resp = await login(proxied, username=f"name{i}", password="guess", source=attacker)
+    assert resp.status == 429
+    assert (await login(proxied, source=attacker)).status == 429  # even the right password, from there
+    assert (await login(proxied, source="203.0.113.10")).status == 303
+
+
+async def test_logout_ends_the_session_for_a_copied_cookie_too(aiohttp_client, app):
+    first = await aiohttp_client(app)
+    assert (await login(first)).status == 303
+    page = await (await first.get("/staff/")).text()
+    copied = {c.key: c.value for c in first.session.cookie_jar}
+    thief = await aiohttp_client(app, cookies=copied)
+    assert (await thief.get("/staff/", allow_redirects=False)).status == 200
+    resp = await first.post("/staff/logout", data={"csrf": csrf_in(page)}, allow_redirects=False)
+    assert resp.status == 303
+    resp = await thief.get("/staff/", allow_redirects=False)
+    assert resp.status == 303 and resp.headers["Location"].startswith("/staff/login")
+    assert (await thief.get("/staff/api/queue")).status == 401
+
+
+@pytest.mark.parametrize("public_url, setting, secure", [
+    ("http://127.0.0.1:8080", None, False), ("https://hegui.example", None, True),
+    ("http://127.0.0.1:8080", True, True), ("https://hegui.example", False, False)])
+async def test_the_session_cookie_is_secure_behind_tls(aiohttp_client, tmp_path, rasa, public_url, setting, secure):
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'c.db'}", secret_key=KEY, public_url=public_url,
+                        **({} if setting is None else {"session_cookie_secure": setting}))
+    client = await aiohttp_client(create_app(settings, rasa=rasa))
+    resp = await client.get("/api/session")
+    cookie = resp.headers["Set-Cookie"]
+    assert ("Secure" in cookie) is secure and "HttpOnly" in cookie
 
 
 async def test_a_disabled_account_loses_its_session(staff, app):
@@ -345,9 +420,11 @@ async def test_take_over_reply_and_hand_back(staff, app, rasa):
     assert (conv.status, conv.assigned_to) == ("taken", "wangfang")
     assert rasa.trackers[sender]["paused"] is True
 
-    # the bot is paused: the user's message waits for the agent
+    # the conversation is the agent's: the user's message goes to them, not to the bot, and no notice repeats
+    sent_before = len(rasa.sent)
     answer = await user_says(client, sender, "您好，我想问一下罚款能分期吗")
-    assert answer[0]["custom"]["data"]["waiting"] is True
+    assert answer == [] and len(rasa.sent) == sent_before
+    assert rasa.appended[-1][1][0]["event"] == "user" and rasa.appended[-1][1][0]["text"] == "您好，我想问一下罚款能分期吗"
 
     resp = await client.post(f"/staff/conversations/{sender}/reply", data={"csrf": token, "text": "可以申请分期缴纳。"},
                              allow_redirects=False)
@@ -362,8 +439,8 @@ async def test_take_over_reply_and_hand_back(staff, app, rasa):
 
     resp = await client.post(f"/staff/conversations/{sender}/handback", data={"csrf": token}, allow_redirects=False)
     assert resp.status == 303
-    resume, notice = rasa.appended[-2][1][0], rasa.appended[-1][1][0]
-    assert resume["event"] == "resume"
+    resume, notice = rasa.appended[-2][1], rasa.appended[-1][1][0]
+    assert [e["event"] for e in resume] == ["resume", "action"] and resume[1]["name"] == "action_listen"
     assert notice["event"] == "bot" and notice["metadata"] == {"source": "system"} and "智能助手" in notice["text"]
     conv = await app["db"].run(lambda s: s.get(Conversation, sender))
     assert (conv.status, conv.assigned_to) == ("bot", None)
@@ -641,10 +718,18 @@ def test_cli_creates_users_that_can_log_in(tmp_path, monkeypatch, capsys):
         assert user.role == "admin" and user.display_name == "赵敏"
         assert user.password_hash.startswith("$argon2") and auth.verify_password(user.password_hash,
                                                                                  "a very good password")
-        user_id = user.id
     with Database(url).session() as s, s.begin():
-        s.get(StaffUser, user_id).locked_until = auth._utc(time.time() + 600)
+        locked = auth._utc(time.time() + 600)
+        s.add(LoginFailure(scope="account", key="zhao", failures=20, window_started_at=locked, locked_until=locked))
+        s.add(LoginFailure(scope="pair", key="zhao|10.0.0.1", failures=5, window_started_at=locked,
+                           locked_until=locked))
+        s.add(LoginFailure(scope="pair", key="zhaoyun|10.0.0.1", failures=5, window_started_at=locked,
+                           locked_until=locked))
+    assert cli.main(["--database-url", url, "list"]) == 0
+    assert "zhao\t赵敏\tadmin\t锁定" in capsys.readouterr().out
     assert cli.main(["--database-url", url, "unlock", "zhao"]) == 0
+    with Database(url).session() as s:
+        assert [f.key for f in s.query(LoginFailure)] == ["zhaoyun|10.0.0.1"]  # another account's stays
     assert cli.main(["--database-url", url, "disable", "zhao"]) == 0
     assert cli.main(["--database-url", url, "list"]) == 0
     assert "zhao\t赵敏\tadmin\t停用" in capsys.readouterr().out

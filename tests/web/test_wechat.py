@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
+import uuid
 
 import pytest
 import xmltodict
@@ -64,8 +65,9 @@ def sign(token: str, timestamp: str, nonce: str) -> str:
     return hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()
 
 
-def query(**extra) -> dict:
-    ts, nonce = str(int(time.time())), "n0nce42"
+def query(ts: float | None = None, nonce: str | None = None, **extra) -> dict:
+    """Signed query parameters as WeChat sends them: a fresh nonce per request, the current time."""
+    ts, nonce = str(int(time.time() if ts is None else ts)), nonce or uuid.uuid4().hex[:10]
     return {"signature": sign(TOKEN, ts, nonce), "timestamp": ts, "nonce": nonce, "openid": OPENID, **extra}
 
 
@@ -209,8 +211,8 @@ async def test_long_answer_comes_in_parts(aiohttp_client, tmp_path):
 # ---------------------------------------------------------------------------------------------- AES safe mode
 
 
-def aes_params(crypto: WeChatCrypto, plain_xml: str, nonce: str = "aesn0nce") -> tuple[dict, str]:
-    ts = str(int(time.time()))
+def aes_params(crypto: WeChatCrypto, plain_xml: str, nonce: str = "") -> tuple[dict, str]:
+    ts, nonce = str(int(time.time())), nonce or uuid.uuid4().hex[:10]
     encrypted = crypto.encrypt_message(plain_xml, nonce, ts)
     msg_signature = xmltodict.parse(encrypted)["xml"]["MsgSignature"]
     params = {"signature": sign(TOKEN, ts, nonce), "timestamp": ts, "nonce": nonce, "openid": OPENID,
@@ -472,3 +474,51 @@ def test_paginate_keeps_every_character():
     pages = wechat.paginate(text)
     assert all(len(p.encode()) <= wechat.PAGE_BYTES for p in pages)
     assert "".join(p.replace(wechat.MORE_FOOTER, "") for p in pages).replace("\n", "") == text.replace("\n", "")
+
+
+# ---------------------------------------------------------------------------------------------- replays
+
+
+@pytest.mark.parametrize("age", [301, 30 * 86400, -301])
+async def test_a_signed_url_outside_five_minutes_is_refused(client, rasa, age):
+    resp = await post(client, text_xml("你好", msg_id="31000000000000001"), query(ts=time.time() - age))
+    assert resp.status == 403 and "5分钟" in await resp.text()
+    assert rasa.sent == []
+
+
+async def test_a_used_nonce_with_another_body_is_refused(client, rasa):
+    params = query()
+    assert (await post(client, text_xml("你好", msg_id="31000000000000002"), params)).status == 200
+    forged = text_xml("继续", msg_id="31000000000000003", openid="oVictim00000000000000000001")
+    resp = await post(client, forged, params)
+    assert resp.status == 403 and "nonce" in await resp.text()
+    assert [sender for sender, _, _ in rasa.sent] == ["wx-" + OPENID]
+
+
+async def test_wechats_own_retry_with_the_same_url_and_body_is_answered_once(client, rasa):
+    params, body = query(), text_xml("没有明码标价会被罚吗", msg_id="31000000000000004")
+    first = await reply_content(await post(client, body, params))
+    again = await post(client, body, params)  # WeChat retries with the very same URL and body
+    assert again.status == 200
+    assert len(rasa.sent) == 1 and "明码标价" in first
+
+
+async def test_safe_mode_refuses_a_replayed_nonce_too(client, rasa):
+    crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
+    params, encrypted = aes_params(crypto, text_xml("你好", msg_id="31000000000000005"))
+    assert (await client.post("/wechat", params=params, data=encrypted)).status == 200
+    _, other = aes_params(crypto, text_xml("你好", msg_id="31000000000000006"), nonce=params["nonce"])
+    resp = await client.post("/wechat", params=params, data=other)
+    assert resp.status == 403
+    assert len(rasa.sent) == 1
+
+
+async def test_replicas_sharing_redis_refuse_a_nonce_seen_by_the_other(aiohttp_client, tmp_path, rasa):
+    shared = dict(web_redis_url="redis://127.0.0.1:6379/3")
+    one = await aiohttp_client(create_app(make_settings(tmp_path / "a", **shared), rasa=rasa))
+    two = await aiohttp_client(create_app(make_settings(tmp_path / "b", **shared), rasa=rasa))
+    params = query()
+    assert (await post(one, text_xml("你好", msg_id="31000000000000007"), params)).status == 200
+    resp = await post(two, text_xml("你好", msg_id="31000000000000008", openid="oOther000000000000000000001"), params)
+    assert resp.status == 403
+    assert len(rasa.sent) == 1

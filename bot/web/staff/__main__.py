@@ -16,10 +16,10 @@ import argparse
 import getpass
 import sys
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from bot.web.config import Settings
-from bot.web.db import Database, StaffUser, utcnow
+from bot.web.db import Database, LoginFailure, StaffSession, StaffUser, utcnow
 from bot.web.staff.auth import USERNAME_RE, hash_password
 
 MIN_PASSWORD = 10
@@ -48,6 +48,27 @@ def _user(s, username: str) -> StaffUser:
     if user is None:
         raise CliError(f"没有用户 {username}")
     return user
+
+
+def _account_failures(s, username: str):
+    return s.query(LoginFailure).filter(or_(
+        (LoginFailure.scope == "account") & (LoginFailure.key == username),
+        (LoginFailure.scope == "pair") & LoginFailure.key.startswith(username + "|", autoescape=True)))
+
+
+def _unlock(s, username: str) -> None:
+    """Clear the account's lock-outs (from every address); an address locked for guessing stays locked."""
+    _account_failures(s, username).delete(synchronize_session=False)
+
+
+def _locked(s, username: str) -> bool:
+    now = utcnow()
+    return any(f.locked_until is not None and f.locked_until > now for f in _account_failures(s, username))
+
+
+def _end_sessions(s, user_id: int) -> int:
+    return s.query(StaffSession).filter(StaffSession.user_id == user_id, StaffSession.revoked_at.is_(None)).update(
+        {StaffSession.revoked_at: utcnow()}, synchronize_session=False)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,18 +108,22 @@ def main(argv: list[str] | None = None) -> int:
             elif args.command == "set-password":
                 user = _user(s, args.username)
                 user.password_hash = hash_password(_password(args.password_stdin))
-                user.failed_logins, user.locked_until, user.active = 0, None, True
-                print(f"已重设 {args.username} 的密码")
+                user.active = True
+                _unlock(s, user.username)
+                ended = _end_sessions(s, user.id)
+                print(f"已重设 {args.username} 的密码" + (f"，已结束其 {ended} 个登录会话" if ended else ""))
             elif args.command == "unlock":
                 user = _user(s, args.username)
-                user.failed_logins, user.locked_until = 0, None
+                _unlock(s, user.username)
                 print(f"已解锁 {args.username}")
             elif args.command == "disable":
-                _user(s, args.username).active = False
+                user = _user(s, args.username)
+                user.active = False
+                _end_sessions(s, user.id)
                 print(f"已停用 {args.username}")
             else:
                 for u in s.execute(select(StaffUser).order_by(StaffUser.username)).scalars():
-                    locked = u.locked_until is not None and u.locked_until > utcnow()
+                    locked = _locked(s, u.username)
                     state = "停用" if not u.active else ("锁定" if locked else "正常")
                     print(f"{u.username}\t{u.display_name}\t{u.role}\t{state}")
     except CliError as e:

@@ -1,4 +1,12 @@
-"""Staff log-in: argon2 password hashes, the session in the front's encrypted cookie, CSRF tokens, lock-out.
+"""Staff log-in: argon2 password hashes, server-side sessions named by the front's encrypted cookie, CSRF tokens,
+lock-out per account, per source address and per the pair of both.
+
+* A log-in is a row of ``web_staff_sessions``; the cookie carries its id.  Log-out revokes the row, so a copied
+  cookie stops working at once (not at the idle or absolute limit), on every replica.
+* Failed log-ins are counted in ``web_login_failures`` for the account name whether or not it exists (unknown
+  names answer exactly like real ones: no enumeration), for the source address, and for the pair.  Five
+  failures lock the pair, so an attacker cannot lock a colleague out from another address with five posts; an
+  account is locked for everyone only after 20 failures from anywhere, an address after 20 on any accounts.
 
 Every path under /staff goes through ``staff_guard`` (a middleware, so a new route cannot forget it): only the
 log-in page is open; anything else without a valid, unexpired staff session is refused — pages redirect to the
@@ -22,14 +30,18 @@ from aiohttp_session import get_session, new_session
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from bot.web.db import StaffUser
+from bot.web.db import LoginFailure, StaffSession, StaffUser
+from bot.web.ratelimit import client_address
 from bot.web.validation import BadInput
 
 logger = structlog.get_logger()
 
-MAX_FAILED_LOGINS = 5
-LOCK_MINUTES = 15
+MAX_FAILED_LOGINS = 5  # one account from one source address
+MAX_ACCOUNT_FAILURES = 20  # one account from all addresses (a guess spread over many addresses)
+MAX_SOURCE_FAILURES = 20  # one address over all account names (a guess spread over many names)
+LOCK_MINUTES = 15  # also the window failures are counted in
 SESSION_MAX_HOURS = 12  # a log-in lasts at most one long shift
 SESSION_IDLE_MINUTES = 120  # and ends after two hours without a request
 SEEN_RESOLUTION = 60  # seconds: how often the idle clock is written back to the cookie
@@ -40,6 +52,7 @@ FLASH_KEY = "flash"
 CSRF_HEADER = "X-CSRF-Token"
 LOGIN_PATH = "/staff/login"
 PUBLIC_PATHS = {LOGIN_PATH}
+BAD_CREDENTIALS = f"用户名或密码错误。连续输错 {MAX_FAILED_LOGINS} 次将暂停登录 {LOCK_MINUTES} 分钟。"
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.@\-]{2,64}$")
 
 STAFF_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -112,7 +125,8 @@ async def authenticate(request: web.Request) -> tuple[Staff | None, str]:
     """(staff, "") for a valid session; (None, "anonymous" | "expired") otherwise."""
     session = await get_session(request)
     info = session.get(STAFF_KEY)
-    if not isinstance(info, dict) or not isinstance(info.get("id"), int):
+    if not isinstance(info, dict) or not isinstance(info.get("id"), int) or not isinstance(info.get("sid"), str):
+        session.pop(STAFF_KEY, None)  # also a cookie from before server-side sessions: log in again
         return None, "anonymous"
     now = _now()
     at, seen = info.get("at"), info.get("seen")
@@ -125,6 +139,9 @@ async def authenticate(request: web.Request) -> tuple[Staff | None, str]:
         user = s.get(StaffUser, info["id"])
         if user is None or not user.active or user.username != info.get("u"):
             return None
+        login = s.get(StaffSession, info["sid"])
+        if login is None or login.user_id != user.id or login.revoked_at is not None:
+            return None  # logged out (here or from another browser holding a copy of this cookie)
         return Staff(user.id, user.username, user.display_name, user.role)
 
     staff = await request.app["db"].run(load)
@@ -251,32 +268,71 @@ async def _csrf_ok(request: web.Request) -> bool:
 # ---------------------------------------------------------------------------------------------- log in / out
 
 
-def _attempt(username: str, password: str, now: float):
-    """In a worker thread: check the password and update the failure counter. Returns (Staff|None, problem)."""
+def _failure_keys(username: str, source: str) -> dict[str, tuple[str, int]]:
+    return {"pair": (f"{username}|{source}"[:200], MAX_FAILED_LOGINS), "account": (username[:200], MAX_ACCOUNT_FAILURES),
+            "source": (source[:200], MAX_SOURCE_FAILURES)}
+
+
+def _attempt(username: str, password: str, source: str, now: float):
+    """In a worker thread: check the lock-outs, then the password, and count a failure.
+
+    Returns (Staff | None, problem, locked_until): problem is "" (logged in), "bad" or "locked"."""
 
     def run(s):
+        moment = _utc(now)
+        window = dt.timedelta(minutes=LOCK_MINUTES)
+        keys = _failure_keys(username, source)
+        rows = {scope: s.get(LoginFailure, (scope, key)) for scope, (key, _) in keys.items()}
+        locks = [r.locked_until for r in rows.values() if r is not None and r.locked_until and r.locked_until > moment]
+        if locks:  # answered before looking the name up: the same for every name
+            return None, "locked", max(locks)
         user = s.execute(select(StaffUser).where(StaffUser.username == username)).scalar_one_or_none()
         if user is None or not user.active:
-            verify_password(_DUMMY_HASH, password)
-            return None, "bad", None
-        moment = _utc(now)
-        if user.locked_until is not None:
-            if user.locked_until > moment:
-                return None, "locked", user.locked_until
-            user.locked_until = None
-            user.failed_logins = 0
-        if not verify_password(user.password_hash, password):
-            user.failed_logins = (user.failed_logins or 0) + 1
-            if user.failed_logins >= MAX_FAILED_LOGINS:
-                user.locked_until = moment + dt.timedelta(minutes=LOCK_MINUTES)
-                logger.warning("staff.locked", username=username)
-                return None, "locked", user.locked_until
-            return None, "bad", None
-        user.failed_logins = 0
-        user.locked_until = None
-        if hasher.check_needs_rehash(user.password_hash):
-            user.password_hash = hash_password(password)
-        return Staff(user.id, user.username, user.display_name, user.role), "", None
+            verify_password(_DUMMY_HASH, password)  # the same time as a real check
+            ok = False
+        else:
+            ok = verify_password(user.password_hash, password)
+        if ok:
+            if rows["pair"] is not None:
+                s.delete(rows["pair"])
+            if hasher.check_needs_rehash(user.password_hash):
+                user.password_hash = hash_password(password)
+            return Staff(user.id, user.username, user.display_name, user.role), "", None
+        locked = []
+        for scope, (key, limit) in keys.items():
+            row = rows[scope]
+            if row is None:
+                row = LoginFailure(scope=scope, key=key, failures=0, window_started_at=moment)
+                s.add(row)
+            if row.window_started_at <= moment - window or row.locked_until is not None:
+                row.failures, row.window_started_at, row.locked_until = 0, moment, None
+            row.failures += 1
+            if row.failures >= limit:
+                row.locked_until = moment + window
+                locked.append(row.locked_until)
+                logger.warning("staff.locked", scope=scope, username=username if scope != "source" else None,
+                               source=source if scope != "account" else None)
+        if locked:
+            return None, "locked", max(locked)
+        return None, "bad", None
+
+    return run
+
+
+def _new_session(staff_id: int, now: float):
+    def run(s) -> str:
+        sid = secrets.token_urlsafe(32)
+        s.add(StaffSession(id=sid, user_id=staff_id, created_at=_utc(now)))
+        return sid
+
+    return run
+
+
+def _revoke_session(sid, now: float):
+    def run(s) -> None:
+        login = s.get(StaffSession, sid) if isinstance(sid, str) else None
+        if login is not None and login.revoked_at is None:
+            login.revoked_at = _utc(now)
 
     return run
 
@@ -308,23 +364,28 @@ async def login_submit(request: web.Request) -> web.Response:
     if not username or not password:
         return await _render_login(request, "请输入用户名和密码。", next_path, username, status=400)
     if not USERNAME_RE.match(username) or len(password) > 1024:
-        return await _render_login(request, "用户名或密码错误。", next_path, username, status=401)
-    staff, problem, locked_until = await request.app["db"].run(_attempt(username, password, _now()))
+        return await _render_login(request, BAD_CREDENTIALS, next_path, username, status=401)
+    source = client_address(request)
+    if not (await request.app["ratelimit"].address(source)).allowed:
+        return await _render_login(request, "请求太频繁，请稍后再试。", next_path, username, status=429)
+    try:
+        staff, problem, locked_until = await request.app["db"].run(_attempt(username, password, source, _now()))
+    except IntegrityError:  # another failure for the same name or address was counted at the same moment
+        staff, problem, locked_until = await request.app["db"].run(_attempt(username, password, source, _now()))
     if problem == "locked":
         until = locked_until.replace(tzinfo=dt.timezone.utc).astimezone(dt.timezone(dt.timedelta(hours=8)))
-        message = (f"连续 {MAX_FAILED_LOGINS} 次密码错误，账号已锁定 {LOCK_MINUTES} 分钟，请在 {until:%H:%M} 之后再试；"
+        message = (f"登录失败次数过多，已暂停登录 {LOCK_MINUTES} 分钟，请在 {until:%H:%M} 之后再试；"
                    "如需提前解锁，请联系管理员。")
         return await _render_login(request, message, next_path, username, status=429)
     if staff is None:
-        return await _render_login(
-            request, f"用户名或密码错误。连续输错 {MAX_FAILED_LOGINS} 次将锁定 {LOCK_MINUTES} 分钟。", next_path, username,
-            status=401)
+        return await _render_login(request, BAD_CREDENTIALS, next_path, username, status=401)
     old = await get_session(request)
     keep = {k: old[k] for k in ("widget_sender",) if k in old}
     session = await new_session(request)  # a fresh session at the change of privilege
     session.update(keep)
     now = _now()
-    session[STAFF_KEY] = {"id": staff.id, "u": staff.username, "at": now, "seen": now}
+    sid = await request.app["db"].run(_new_session(staff.id, now))
+    session[STAFF_KEY] = {"id": staff.id, "u": staff.username, "sid": sid, "at": now, "seen": now}
     session[CSRF_KEY] = secrets.token_urlsafe(32)
     logger.info("staff.login", username=staff.username)
     raise web.HTTPSeeOther(_safe_next(next_path))
@@ -332,7 +393,9 @@ async def login_submit(request: web.Request) -> web.Response:
 
 async def logout(request: web.Request) -> web.Response:
     session = await get_session(request)
-    session.pop(STAFF_KEY, None)
+    info = session.pop(STAFF_KEY, None)
+    if isinstance(info, dict):
+        await request.app["db"].run(_revoke_session(info.get("sid"), _now()))
     session[CSRF_KEY] = secrets.token_urlsafe(32)
     await flash(request, "您已退出登录。")
     raise web.HTTPSeeOther(LOGIN_PATH)

@@ -15,6 +15,7 @@ import structlog
 from aiohttp import web
 from sqlalchemy import func, or_, select
 
+from bot.web import handoff
 from bot.web.db import Conversation, Feedback, TurnLog, utcnow
 from bot.web.delivery import deliver
 from bot.web.privacy import mask
@@ -266,24 +267,10 @@ async def api_updates(request: web.Request) -> web.Response:
     return web.json_response({"mark": latest, "changed": latest > mark, "status": status, "assigned_to": assigned})
 
 
-def _set_status(sender: str, status: str, assigned_to: str | None):
-    def write(s):
-        conv = s.get(Conversation, sender)
-        if conv is None:
-            conv = Conversation(sender_id=sender, channel="api")
-            s.add(conv)
-        conv.status = status
-        conv.assigned_to = assigned_to
-        if status == "bot":
-            conv.handoff_requested_at = None
-
-    return write
-
-
 async def _take_over(request: web.Request, sender: str, staff: Staff, greet: bool = True) -> None:
     app = request.app
     await app["rasa"].append_events(sender, [{"event": "pause", "timestamp": time.time()}])
-    await app["db"].run(_set_status(sender, "taken", staff.username))
+    await app["db"].run(handoff.take(sender, staff.username))
     logger.info("staff.take_over", sender=sender, staff=staff.username)
     if greet:
         await deliver(app, sender, TAKEOVER_GREETING.format(name=staff.name), agent=staff.name)
@@ -326,8 +313,8 @@ async def handback(request: web.Request) -> web.Response:
     sender = _sender(request)
     staff: Staff = request["staff"]
     try:
-        await request.app["rasa"].append_events(sender, [{"event": "resume", "timestamp": time.time()}])
-        await request.app["db"].run(_set_status(sender, "bot", None))
+        # resume and a clean turn: the user's next question is answered as in a fresh conversation
+        await handoff.back_to_bot(request.app, sender, "staff")
         await deliver(request.app, sender, HANDBACK_NOTICE, direction="system")
     except RASA_ERRORS:
         await flash(request, "交还失败：智能助手（Rasa）暂时无法连接，请稍后再试。", "error")
