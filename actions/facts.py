@@ -33,20 +33,49 @@ def _occurrences(text: str, word: str) -> list[int]:
     return out
 
 
-def implied_value(slot: str, text: str, reg: Registry | None = None) -> Any:
-    """The value the words of ``text`` imply for ``slot`` (None if none, or if alternatives are weighed:
-    "普通程序还是简易程序" states neither)."""
-    spec = (reg or registry()).slots[slot]
-    found: list[Any] = []
-    for value, words in spec.implied:
-        if any(not _negated(text, i) for w in words for i in _occurrences(text, w)):
-            if value not in found:
-                found.append(value)
+def _candidates(slot: str, text: str, entities: list[dict], reg: Registry) -> list[tuple[int, int, Any]]:
+    """(rank, position, value) for every statement of ``slot`` in the message, entities and implied words alike.
+
+    The rank is the registry's priority: an entity whose words the ``implied`` table lists takes that entry's
+    rank and value (个体户 is a natural person there, whatever the NLU vocabulary says), another entity ranks
+    with the last entry of its value; a negated statement ("不是简易程序") does not count."""
+    spec = reg.slots[slot]
+    entries = spec.implied
+    out: list[tuple[int, int, Any]] = []
+    for e in entities:
+        if e.get("entity") not in spec.entities:
+            continue
+        start, end = e.get("start"), e.get("end")
+        surface = text[start:end] if text and isinstance(start, int) and isinstance(end, int) else ""
+        if surface and _negated(text, start):
+            continue
+        listed = next((i for i, (_, words) in enumerate(entries) if surface and surface in words), None)
+        if listed is not None:
+            out.append((listed, start, entries[listed][0]))
+        else:
+            last = max((i for i, (v, _) in enumerate(entries) if v == e["value"]), default=len(entries))
+            out.append((last, start if isinstance(start, int) else -1, e["value"]))
+    for i, (value, words) in enumerate(entries):
+        for w in words:
+            for pos in _occurrences(text, w):
+                if not _negated(text, pos):
+                    out.append((i, pos, value))
+    return out
+
+
+def implied_value(slot: str, text: str, entities: list[dict] | None = None, reg: Registry | None = None) -> Any:
+    """The value ``text`` (and its entities) states for ``slot``: the highest-ranked statement; None if none, or if
+    alternatives are weighed ("普通程序还是简易程序" states neither)."""
+    reg = reg or registry()
+    found = _candidates(slot, text or "", entities or [], reg)
     if not found:
         return None
-    if len(found) > 1 and slot in ("procedure", "ending") and any(a in text for a in ALTERNATIVES):
+    values = list(dict.fromkeys(v for _, _, v in sorted(found, key=lambda c: (c[0], c[1]))))
+    if len(values) > 1 and slot in ("procedure", "ending") and any(a in text for a in ALTERNATIVES):
         return None
-    return found[0]
+    if len(values) > 1 and any(c in text for c in CORRECTIONS) and reg.slots[slot].type != "list":
+        return max(found, key=lambda c: c[1])[2]  # "改成劳动争议": the last statement is the correction
+    return values[0]
 
 
 def _amount_value(values: list[Any], text: str) -> Any:
@@ -79,18 +108,20 @@ def read_facts(text: str, entities: Iterable[dict], slots: Iterable[str] | None 
         for e in entities:
             if e.get("entity") in spec.entities and e["value"] not in values:
                 values.append(e["value"])
-        if values:
-            if spec.type == "list":
-                out[name] = values
-            elif name == "amount":
+        if spec.type == "list":
+            implied = [v for _, _, v in _candidates(name, text, [], reg)] if spec.implied else []
+            found = list(dict.fromkeys(values + implied))
+            if found:
+                out[name] = found
+        elif name == "amount":
+            if values:
                 out[name] = _amount_value(values, text)
-            else:
-                out[name] = values[-1] if any(c in text for c in CORRECTIONS) else values[0]
-            continue
-        if spec.implied and text:
-            value = implied_value(name, text, reg)
+        elif spec.implied:
+            value = implied_value(name, text, entities, reg)
             if value is not None:
-                out[name] = [value] if spec.type == "list" else value
+                out[name] = value
+        elif values:
+            out[name] = values[-1] if any(c in text for c in CORRECTIONS) else values[0]
     return out
 
 

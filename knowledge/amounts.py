@@ -51,11 +51,25 @@ def _number(raw: str) -> Decimal | None:
         return None
 
 
+def _word_after(text: str, m: re.Match, num: str) -> bool:
+    """The last numeral of ``num`` starts a word with the character after the match (万一直, 万两个)."""
+    end = m.start("num") + len(num)
+    if m.end() != end or len(num) < 2 or num[-1] not in "一二两三四五六七八九" or num[-2] not in "万亿":
+        return False
+    return end < len(text) and "\u4e00" <= text[end] <= "\u9fff" and text[end] not in _CN_DIGITS + "元块圆"
+
+
 def find_amounts(text: str) -> list[Amount]:
     text = text or ""
     out: list[Amount] = []
     for m in AMOUNT_RE.finditer(text):
         num, yuan, cur, w = m.group("num"), m.group("yuan"), m.group("cur"), m.group("w")
+        if _word_after(text, m, num):
+            # "三十多万一直拖着": the 一 belongs to 一直, not to the sum (but "8万8，" and "12万5" are 88,000 / 125,000)
+            m = AMOUNT_RE.match(text, m.start(), m.start("num") + len(num) - 1)
+            if m is None:
+                continue
+            num, yuan, cur, w = m.group("num"), m.group("yuan"), m.group("cur"), m.group("w")
         if w and not re.search(r"\d", num):
             continue
         value = _number(num + ("万" if w else ""))

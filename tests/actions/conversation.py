@@ -67,11 +67,15 @@ def _mapped(entities: list[dict]) -> dict[str, Any]:
 
 
 def tracker_for(text: str, intent: str, slots: dict | None = None, active_loop: str | None = None,
-                requested: str | None = None, entities: list[dict] | None = None) -> Tracker:
+                requested: str | None = None, entities: list[dict] | None = None, extract: bool = True) -> Tracker:
+    """The tracker an action sees; ``extract``: apply the slot mappings to the message first (once per message,
+    as Rasa's action_extract_slots does before the form runs)."""
     ents = entities_of(text) if entities is None else entities
     all_slots = {name: None for name in registry().slots} | {"last_answer": None, "requested_slot": requested}
     all_slots.update(slots or {})
-    all_slots.update(_mapped(ents))
+    all_slots["requested_slot"] = requested
+    if extract:
+        all_slots.update(_mapped(ents))
     message = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": ents}
     return Tracker("test", all_slots, message, [], False, None, {"name": active_loop} if active_loop else {}, None)
 
@@ -97,7 +101,7 @@ def first_turn(form: str, text: str, intent: str | None = None, slots: dict | No
             else:
                 values[e["name"]] = e["value"]
     if requested is None:
-        answer_tracker = tracker_for(text, intent, values, entities=tracker.latest_message["entities"])
+        answer_tracker = tracker_for(text, intent, values, entities=tracker.latest_message["entities"], extract=False)
         _run(ANSWERS[form](), answer_tracker, dispatcher)
     return Turn(requested, values, dispatcher.messages)
 
@@ -116,6 +120,6 @@ def answer_turn(form: str, text: str, intent: str, slots: dict, requested: str) 
             else:
                 values[e["name"]] = e["value"]
     if nxt is None:
-        answer_tracker = tracker_for(text, intent, values, entities=tracker.latest_message["entities"])
+        answer_tracker = tracker_for(text, intent, values, entities=tracker.latest_message["entities"], extract=False)
         _run(ANSWERS[form](), answer_tracker, dispatcher)
     return Turn(nxt, values, dispatcher.messages)

@@ -33,6 +33,7 @@ def test_never_crashes_and_spans_point_into_the_text(text):
     ("9万多的案子诉讼费多少", 90_000, True), ("大概三十多万", 300_000, True), ("10来万", 100_000, True),
     ("20多万元的货款", 200_000, True), ("损失144万", 1_440_000, False), ("3.5w", 35_000, False),
     ("起诉金额1.2亿，普通程序", 120_000_000, False), ("说错了，是300万", 3_000_000, False),
+    ("货款三十多万一直拖着不给", 300_000, True), ("欠款20万两个月了", 200_000, False),
 ])
 def test_approximate_and_shorthand_amounts(text, value, approximate):
     (a,) = find_amounts(text)
