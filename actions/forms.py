@@ -64,6 +64,10 @@ class AnswerFirstForm(FormValidationAction):
         spec = registry().forms[self.form_name()]
         return (tracker.get_slot("last_answer") or {}).get("topic") == spec.topic
 
+    def implied_by(self, stated: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+        """Slots a newly stated fact makes obsolete (a form overrides this), e.g. {"application_type": None}."""
+        return {}
+
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list:
         spec = registry().forms[self.form_name()]
         stated = facts_of_message(tracker.latest_message or {}, spec.slots)
@@ -75,6 +79,8 @@ class AnswerFirstForm(FormValidationAction):
                     values[s] = changed[s] = None
         for s, v in stated.items():
             values[s] = changed[s] = v
+        for s, v in self.implied_by(stated, values).items():
+            values[s] = changed[s] = v
         tracker.slots.update(values)
         for s in spec.slots:  # extra readings of the text (e.g. the violation searched in the records)
             extract = getattr(self, f"extract_{s}", None)
@@ -84,9 +90,10 @@ class AnswerFirstForm(FormValidationAction):
                 for k, v in (out or {}).items():
                     values[k] = changed[k] = v
                 tracker.slots.update(out or {})
-        for s in spec.slots:  # every value kept is validated, also one an earlier turn left (no poisoned slot)
+        activation = self.is_activation(tracker)
+        for s in spec.slots:  # what is new is validated; at activation also what an earlier turn left (no poisoned slot)
             validate = getattr(self, f"validate_{s}", None)
-            if values[s] is None or validate is None:
+            if values[s] is None or validate is None or not (activation or s in changed):
                 continue
             out = validate(values[s], dispatcher, tracker, domain)
             out = await out if hasattr(out, "__await__") else out

@@ -79,6 +79,12 @@ class ValidateFeeForm(AnswerFirstForm):
     def name(self) -> str:
         return "validate_fee_form"
 
+    def implied_by(self, stated: dict, values: dict) -> dict:
+        """A case type stated now means a case's acceptance fee, not the application asked about before."""
+        if "case_type" in stated and "application_type" not in stated and values.get("application_type"):
+            return {"application_type": None}
+        return {}
+
     async def required_slots(self, domain_slots: list[str], dispatcher, tracker: Tracker, domain: DomainDict) -> list[str]:
         if better_form("fee_form", tracker):
             return []  # another form's question: the answer hands it over
