@@ -56,7 +56,9 @@ def render_relief(party: str | None, circumstances: list[str], asks_waiver: bool
         verdict.append(f"不能免交：诉讼费用的免交只适用于自然人，{PARTY[party]}可以申请缓交或者减交。")
     elif party is None:
         verdict.append("可以申请：个人（自然人，含个体工商户）可以申请缓交、减交或免交；企业和其他组织只能申请缓交或减交，不能免交。")
-    if result.eligible:
+    if party is None and not circumstances:
+        pass  # the first line already says who can apply for what
+    elif result.eligible:
         verdict.append(f"{PARTY[party or 'natural_person']}按您说的情况可以申请：" + "、".join(result.reliefs) + "。")
     else:
         verdict.append("按您描述的情况，没有对应的法定缓交、减交、免交情形；确有困难的仍可提出申请并说明理由。")

@@ -61,7 +61,8 @@ def render_mediation(dispute_type: str | None, region: str | None, foreign: bool
     verdict = []
     if result.options:
         first = result.options[0].channel
-        verdict.append(f"建议先找：{first.title}（{'、'.join(result.options[0].reasons)}）。")
+        why = [r for r in result.options[0].reasons if not (r == "不收费" and ("免费" in first.title or "不收费" in first.title))]
+        verdict.append(f"建议先找：{first.title}" + (f"（{'、'.join(why)}）" if why else "") + "。")
     verdict.append(("按您说的（" + known + "）" if known else "您没有说明纠纷类型和地区，下面是")
                    + ("适合的渠道" if known else "普遍适用的渠道") + (f"，共{len(result.options)}个。" if result.options else "。"))
     if not region:
@@ -69,8 +70,9 @@ def render_mediation(dispute_type: str | None, region: str | None, foreign: bool
     channels = []
     for i, opt in enumerate(result.options, 1):
         ch = opt.channel
+        reasons = [r for r in opt.reasons if not (r == "不收费" and ("免费" in ch.title or "不收费" in ch.title))]
         online = "可线上办理" if ch.online else "线下办理" if ch.online is False else "办理方式以该机构为准"
-        channels += [f"{i}. {ch.title}（{'、'.join(opt.reasons)}）", f"   费用：{ch.cost}；{online}",
+        channels += [f"{i}. {ch.title}" + (f"（{'、'.join(reasons)}）" if reasons else ""), f"   费用：{ch.cost}；{online}",
                      f"   怎么开始：{ch.how_to_start[0]}", f"   结果效力：{ch.legal_effect}", f"   咨询：{ch.contact}"]
     ids = result.record_ids
     return Card(
