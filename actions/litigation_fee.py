@@ -143,7 +143,14 @@ def _breakdown(result: fs.FeeResult) -> list[str]:
 
 
 def _amount_text(amount: Decimal | None) -> str | None:
-    return f"金额{fs.yuan(amount)}" if amount else None
+    """金额50万元 / 金额1.2亿元 / 金额10001元: the way people say it, exact."""
+    if not amount:
+        return None
+    if amount >= 10**8 and amount % 10**6 == 0:
+        return f"金额{(amount / 10**8).normalize():f}亿元"
+    if amount >= 10**4 and amount % 100 == 0:
+        return f"金额{(amount / 10**4).normalize():f}万元"
+    return f"金额{fs.yuan(amount)}"
 
 
 def render_application(application: str, amount: float | None) -> Card:
