@@ -50,6 +50,16 @@ def fee_rule_question(tracker: Tracker) -> Guide | None:
     return guide if isinstance(guide, Guide) and guide.guide_topic == "litigation_fee" else None
 
 
+STANDARD_WORDS = ("怎么算", "怎么计算", "如何计算", "怎样计算", "计算方法", "计算标准", "收费标准", "标准", "怎么收", "如何收",
+                  "怎么收费", "怎么规定", "规定")
+
+
+def asks_for_the_standard(tracker: Tracker) -> bool:
+    """"诉讼费怎么算", "受理费收费标准" ask how fees are set, not for one case's figure."""
+    text = latest_text(tracker)
+    return bool(text) and any(w in text for w in STANDARD_WORDS)
+
+
 def registry_facts(tracker: Tracker) -> dict:
     from actions.facts import facts_of_message
 
@@ -95,6 +105,8 @@ class ValidateFeeForm(AnswerFirstForm):
         if application in fs.APPLICATION_TYPES:
             return ["amount"] if application in AMOUNT_APPLICATIONS else []
         case = tracker.get_slot("case_type")
+        if case is None and tracker.get_slot("requested_slot") is None and asks_for_the_standard(tracker):
+            return []  # "诉讼费怎么算/收费标准": the standard is the answer; the amount would only narrow it
         return ["amount"] if case is None or case in AMOUNT_CASES else []
 
     def validate_case_type(self, value, dispatcher, tracker, domain) -> dict:
@@ -265,18 +277,36 @@ def _follow_ups(procedure: str, ending: str) -> list[dict]:
 
 
 def _scale_only(param: str) -> Card:
+    """The fee standard: what a question without an amount can be answered with (第十三条 and the halvings)."""
     kb = get_kb()
     p = kb.parameters[param]
     scale = p.at(dt.date.today())
+    fixed = []
+    refs = list(p.all_references())
+    extra = {"divorce": "divorce_property", "personality": "personality_damages", "ip": "ip_no_amount"}
+    for case in ("labour", "divorce", "personality", "ip", "admin_other", "admin_special", "other_non_property"):
+        r = fs.acceptance_fee(case, None, params=kb.parameters)
+        line = f"· {r.label}：每件{fs.describe(r)}"
+        if case in extra:  # the article's own words for the part that depends on an amount
+            ref = kb.parameters[f"litigation_fee.acceptance.{extra[case]}"].references[-1]
+            line += f"（{ref.quote.split('；', 1)[-1] if case == 'ip' else ref.quote}）"
+            refs.append(ref)
+        fixed.append(line)
+        refs += r.all_references()
+    halved = fs.acceptance_fee("labour", None, "simplified", "mediation", params=kb.parameters)
+    refs += [ref for _, _, ref in halved.reductions]
     return Card(
         topic="litigation_fee",
-        title="财产案件受理费标准",
-        body=["没有金额时算不出具体数额：财产案件按诉讼请求的金额分段累计交纳。告诉我金额（例如“50万”）就能算出具体数字。"],
-        sections=[Section("收费标准", [f"· {b.reference.quote}" for b in scale.brackets if b.reference])],
-        kb_ids=[f"param.{p.name}"],
-        citations=citations_from_references(p.all_references()),
+        title="案件受理费标准",
+        body=["要钱的案件（合同、欠款、借贷、赔偿）按诉讼请求的金额分段累计交纳；劳动争议每件10元，离婚、行政等按件交纳。",
+              "告诉我金额（例如“50万”）就能算出具体数字；适用简易程序、调解结案或撤诉的减半。"],
+        sections=[Section("财产案件（按金额分段累计）", [f"· {b.reference.quote}" for b in scale.brackets if b.reference]),
+                  Section("按件交纳的案件", fixed),
+                  Section("减半", [f"· {ref.quote}" for _, _, ref in halved.reductions])],
+        kb_ids=_param_ids(refs),
+        citations=citations_from_references(refs),
         buttons=[button("劳动争议", "inform", case_type="labour"), button("离婚", "inform", case_type="divorce"),
-                 button("重新计算", "restart_form", form="fee_form")],
+                 button("诉讼费能缓交减交吗", "ask_fee_relief"), button("重新计算", "restart_form", form="fee_form")],
     )
 
 

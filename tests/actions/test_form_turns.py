@@ -118,7 +118,7 @@ def test_dont_know_to_the_amount_question_answers_with_the_scale_and_no_scolding
     forms.ActionSlotHelp().run(d, t, {})
     assert d.messages == []
     after = answer_turn("fee_form", "不知道", "dont_know", asked.slots, "amount")
-    assert after.requested is None and after.card()["title"] == "财产案件受理费标准"
+    assert after.requested is None and after.card()["title"] == "案件受理费标准"
 
 
 def test_an_unusable_answer_is_still_explained():

@@ -53,8 +53,12 @@ CONVERSATIONS: dict[str, list] = {
         (U, "员工和公司打劳动争议官司，诉讼费怎么收？", "ask_litigation_fee"),
         (A, "fee_form"), (L, "fee_form"), (L, None), ("requested_null",), (A, "action_fee_answer"),
     ],
-    "topic switch out of the fee form": [
+    "the fee standard is answered without a question": [
         (U, "诉讼费怎么算", "ask_litigation_fee"), (A, "fee_form"), (L, "fee_form"),
+        (L, None), ("requested_null",), (A, "action_fee_answer"),
+    ],
+    "topic switch out of the fee form": [
+        (U, "帮我算一下诉讼费", "ask_litigation_fee"), (A, "fee_form"), (L, "fee_form"),
         (U, "没有明码标价会被罚吗", "ask_compliance"),
         (A, "action_deactivate_loop"), (L, None), (A, "action_answer_compliance"),
     ],
@@ -123,7 +127,7 @@ CONVERSATIONS: dict[str, list] = {
         (U, "asdfgh", "nonsense"), (A, "utter_nonsense"),
     ],
     "why inside a form answers and resumes": [
-        (U, "诉讼费怎么算", "ask_litigation_fee"), (A, "fee_form"), (L, "fee_form"),
+        (U, "帮我算一下诉讼费", "ask_litigation_fee"), (A, "fee_form"), (L, "fee_form"),
         (U, "为什么", "ask_why"), (A, "action_explain_basis"), (A, "fee_form"), (L, "fee_form"),
     ],
 }
