@@ -178,11 +178,21 @@ def render_application(application: str, amount: float | None) -> Card:
     elif amount is None and application == "enforcement":
         verdict.append("这是没有执行金额时的标准；有执行金额的按金额分段计算，告诉我金额就能算出具体数字。")
     refs = result.all_references()
+    scale = []
+    if amount is None and application in ("preservation", "enforcement"):
+        p = kb.parameters[f"litigation_fee.application.{application}"]
+        scale = [f"· {b.reference.quote}" for b in p.at(dt.date.today()).brackets if b.reference]
+        refs += [r for r in p.all_references() if r not in refs]
+        if application == "preservation":
+            cap = kb.parameters["litigation_fee.application.preservation_cap"]
+            scale += [f"· {r.quote}" for r in cap.references]
+            refs += [r for r in cap.references if r not in refs]
     return Card(
         topic="litigation_fee",
         title=f"{label}：{fs.describe(result)}",
         body=verdict,
-        sections=[Section("计算过程", _breakdown(result)), Section("提示", list(result.notes))],
+        sections=[Section("计算过程", _breakdown(result)), Section("有金额时的标准", scale),
+                  Section("提示", list(result.notes))],
         kb_ids=_param_ids(refs),
         citations=citations_from_references(refs),
         buttons=[button("案件受理费是多少", "ask_litigation_fee"), button("诉讼费能缓交减交吗", "ask_fee_relief"),
