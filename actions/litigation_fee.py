@@ -338,4 +338,17 @@ class ActionFeeAnswer(Action):
             # what the engine refuses is cleared, so the next fee question in this conversation starts clean
             dispatcher.utter_message(text=f"没法计算：{e}。", buttons=[button("重新计算", "restart_form", form="fee_form")])
             return [SlotSet(slot, None) for slot in FEE_SLOTS]
+        said = approximate_amount(latest_text(tracker), as_amount(s("amount")))
+        if said:
+            card.body.insert(1, f"您说的是“{said}”，按{fs.yuan(Decimal(str(as_amount(s('amount')))))}计算；"
+                                "实际起诉金额多出的部分按对应比例另加。")
         return card.send(dispatcher)
+
+
+def approximate_amount(text: str, amount: float | None) -> str | None:
+    """The words of an approximate amount ("9万多") the card's figure was computed from, if any."""
+    if amount is None or not text:
+        return None
+    from knowledge.amounts import find_amounts
+
+    return next((a.text for a in find_amounts(text) if a.approximate and float(a.value) == amount), None)
