@@ -12,6 +12,7 @@ The tables (slots, topics, help texts) come from the registry, form_registry.yml
 """
 from __future__ import annotations
 
+import inspect
 from abc import abstractmethod
 from typing import Any
 
@@ -85,8 +86,8 @@ class AnswerFirstForm(FormValidationAction):
         for s in spec.slots:  # extra readings of the text (e.g. the violation searched in the records)
             extract = getattr(self, f"extract_{s}", None)
             if extract is not None and s not in stated:
-                out = await extract(dispatcher, tracker, domain) if _is_coroutine(extract) else extract(
-                    dispatcher, tracker, domain)
+                out = extract(dispatcher, tracker, domain)
+                out = await out if inspect.isawaitable(out) else out
                 for k, v in (out or {}).items():
                     values[k] = changed[k] = v
                 tracker.slots.update(out or {})
@@ -96,7 +97,7 @@ class AnswerFirstForm(FormValidationAction):
             if values[s] is None or validate is None or not (activation or s in changed):
                 continue
             out = validate(values[s], dispatcher, tracker, domain)
-            out = await out if hasattr(out, "__await__") else out
+            out = await out if inspect.isawaitable(out) else out
             for k, v in (out or {}).items():
                 if v != values.get(k) or k in changed:
                     changed[k] = v
@@ -106,12 +107,6 @@ class AnswerFirstForm(FormValidationAction):
         required = await self.required_slots(list(spec.asks), dispatcher, tracker, domain)
         nxt = next((s for s in required if values.get(s, tracker.get_slot(s)) is None and s != skipped), None)
         return [SlotSet(k, v) for k, v in changed.items()] + [SlotSet(REQUESTED, nxt)]
-
-
-def _is_coroutine(fn) -> bool:
-    import inspect
-
-    return inspect.iscoroutinefunction(fn)
 
 
 class ActionSlotHelp(Action):
