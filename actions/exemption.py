@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.cards import Card, Section, button, citations_for, numbered
 from actions.common import as_bool, entity_values, latest_text
+from actions.forms import AnswerFirstForm
 from actions.kb import get_kb, get_searcher
 from knowledge.engines.exemption import MAYBE_EXEMPT, NOT_EXEMPT, evaluate, listed_lines
 from knowledge.schema import ComplianceItem
@@ -35,7 +36,7 @@ FACT_QUESTIONS = {
 }
 
 
-class ValidateExemptionForm(FormValidationAction):
+class ValidateExemptionForm(AnswerFirstForm):
     def name(self) -> str:
         return "validate_exemption_form"
 
@@ -74,15 +75,13 @@ class ValidateExemptionForm(FormValidationAction):
         return {"violation": f"other:{text[:60]}"}
 
     def validate_first_violation(self, value, dispatcher, tracker, domain) -> dict:
-        v = as_bool(value)
-        return {"first_violation": None if v is None else str(v).lower()}
+        return {"first_violation": as_bool(value)}
 
     def validate_harm(self, value, dispatcher, tracker, domain) -> dict:
         return {"harm": value if value in HARM else None}
 
     def validate_corrected(self, value, dispatcher, tracker, domain) -> dict:
-        v = as_bool(value)
-        return {"corrected": None if v is None else str(v).lower()}
+        return {"corrected": as_bool(value)}
 
     def validate_minor_violation(self, value, dispatcher, tracker, domain) -> dict:
         if value == "unknown":  # "说不准": answered, the card then says what 轻微 would change

@@ -1,33 +1,33 @@
-"""Shared behaviour of the four forms: validation helpers and the help given after failed answers."""
+"""Shared behaviour of the four forms: facts first, one question only when needed, help after failed answers.
+
+``AnswerFirstForm`` is the validation action every form uses.  On each turn it
+1. reads every fact the message states or implies for *any* slot of the form (actions/facts.py), not only the
+   slot it asked for — "起诉金额1.2亿，普通程序" fills amount and procedure at once; a correction replaces;
+2. at activation by a new question on another topic, forgets what an earlier conversation left in the form's
+   slots (a fine of 五千 asked about before is not the amount of a lawsuit);
+3. validates every value it keeps (``validate_<slot>``: types, bounds, a clear message for what it refuses);
+4. asks for the first slot in ``required_slots`` that is still empty — the registry's ``asks`` narrowed by the
+   form (a labour case needs no amount) — or for nothing, and the form's answer states what it assumed.
+The tables (slots, topics, help texts) come from the registry, form_registry.yml.
+"""
 from __future__ import annotations
 
+import inspect
+from abc import abstractmethod
 from typing import Any
 
-from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions.cards import button
-from actions.common import latest_intent
+from actions.common import first_entity, latest_intent
+from actions.facts import facts_of_message
+from actions.registry import SKIP, registry
 
-# What each question means, shown when an answer could not be used (and why it is asked).
-SLOT_HELP = {
-    "violation": "请用一句话说出被查到（或担心）的行为，例如“价签没写清楚”“灭火器过期了”。我会在合规清单里找到对应条目。",
-    "first_violation": "首违不罚要求是“初次违法”：一般指一定期限内第一次出现同类违法行为。请回答“是第一次”或“不是第一次”。",
-    "harm": "危害后果指顾客或他人的损失、伤害、投诉等。请回答“没有造成后果”“后果轻微”或“后果较重”。",
-    "corrected": "及时改正指发现问题后马上整改（下架、补标价、补办证照等）。请回答“已经改正”或“还没改正”。",
-    "minor_violation": "没有危害后果并及时改正的，违法行为轻微就依法不予处罚，所以要知道行为本身是否轻微（情节轻、范围小，例如个别商品漏标价）。请回答“是轻微的”“不算轻微”或“说不准”。",
-    "case_type": "案件类型决定诉讼费的算法：要钱的（合同、欠款、借贷、赔偿）是财产案件；也可以是劳动争议、知识产权、行政案件等。",
-    "amount": "金额是诉讼请求（或争议）涉及的钱数，可以写“50万”“12万5千”“1.2亿”；不清楚就说“不知道”。",
-    "procedure": "简易程序一般用于事实清楚、争议不大的案件，受理费减半。请回答“普通程序”“简易程序”或“不知道”。",
-    "ending": "调解结案或撤诉的，受理费减半。请回答“判决”“调解结案”“撤诉”或“还不知道”。",
-    "party_type": "免交只适用于个人（自然人），企业只能申请缓交或减交，所以需要知道申请人是个人还是企业。",
-    "circumstance": "法院根据困难情况决定缓交、减交或免交，例如资金暂时短缺、低保、残疾无固定收入、追索经济补偿金、工伤受害人、法律援助。没有就说“没有”。",
-    "dispute_type": "不同纠纷有不同的调解渠道，例如合同货款、劳动争议、社保缴费、涉外商事、破产衍生纠纷。",
-    "region": "调解组织多按地区设立，请说城市或区县，例如“柳州”“广州天河”；不清楚就说“不知道”。",
-    "foreign": "涉外纠纷可以找国际商事调解组织。对方是外国或港澳台的公司/个人吗？回答“有”或“没有”。",
-}
 STOP_OFFER = "要不要先停下？"
+REQUESTED = "requested_slot"
 
 
 def times_asked(tracker: Tracker, slot: str) -> int:
@@ -36,9 +36,77 @@ def times_asked(tracker: Tracker, slot: str) -> int:
     for event in reversed(tracker.events):
         if event.get("event") == "active_loop" and event.get("name") and event.get("name") != "action_two_stage_fallback":
             break
-        if event.get("event") == "slot" and event.get("name") == "requested_slot" and event.get("value") == slot:
+        if event.get("event") == "slot" and event.get("name") == REQUESTED and event.get("value") == slot:
             count += 1
     return count
+
+
+def declined(tracker: Tracker) -> str | None:
+    """The slot the user has just said they do not know ("不知道" to the amount), if its registry allows that."""
+    slot = tracker.get_slot(REQUESTED)
+    spec = registry().slots.get(slot or "")
+    if spec and spec.answers.get(latest_intent(tracker)) == SKIP:
+        return slot
+    return None
+
+
+class AnswerFirstForm(FormValidationAction):
+    """Validation action of a registry form: facts first, then at most the one question that is needed."""
+
+    @abstractmethod
+    def name(self) -> str:
+        """validate_<form> (abstract, so that the action server registers the forms, not this base)."""
+
+    def is_activation(self, tracker: Tracker) -> bool:
+        return (tracker.active_loop or {}).get("name") != self.form_name()
+
+    def continues_topic(self, tracker: Tracker) -> bool:
+        """A follow-up to this form's last answer ("那100万呢", a button under it) keeps the facts of that answer."""
+        spec = registry().forms[self.form_name()]
+        return (tracker.get_slot("last_answer") or {}).get("topic") == spec.topic
+
+    def implied_by(self, stated: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+        """Slots a newly stated fact makes obsolete (a form overrides this), e.g. {"application_type": None}."""
+        return {}
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list:
+        spec = registry().forms[self.form_name()]
+        stated = facts_of_message(tracker.latest_message or {}, spec.slots)
+        values = {s: tracker.get_slot(s) for s in spec.slots}
+        changed: dict[str, Any] = {}
+        if self.is_activation(tracker) and not self.continues_topic(tracker):
+            for s in spec.slots:
+                if s not in stated and values[s] is not None:
+                    values[s] = changed[s] = None
+        for s, v in stated.items():
+            values[s] = changed[s] = v
+        for s, v in self.implied_by(stated, values).items():
+            values[s] = changed[s] = v
+        tracker.slots.update(values)
+        for s in spec.slots:  # extra readings of the text (e.g. the violation searched in the records)
+            extract = getattr(self, f"extract_{s}", None)
+            if extract is not None and s not in stated:
+                out = extract(dispatcher, tracker, domain)
+                out = await out if inspect.isawaitable(out) else out
+                for k, v in (out or {}).items():
+                    values[k] = changed[k] = v
+                tracker.slots.update(out or {})
+        activation = self.is_activation(tracker)
+        for s in spec.slots:  # what is new is validated; at activation also what an earlier turn left (no poisoned slot)
+            validate = getattr(self, f"validate_{s}", None)
+            if values[s] is None or validate is None or not (activation or s in changed):
+                continue
+            out = validate(values[s], dispatcher, tracker, domain)
+            out = await out if inspect.isawaitable(out) else out
+            for k, v in (out or {}).items():
+                if v != values.get(k) or k in changed:
+                    changed[k] = v
+                values[k] = v
+            tracker.slots.update(out or {})
+        skipped = declined(tracker)
+        required = await self.required_slots(list(spec.asks), dispatcher, tracker, domain)
+        nxt = next((s for s in required if values.get(s, tracker.get_slot(s)) is None and s != skipped), None)
+        return [SlotSet(k, v) for k, v in changed.items()] + [SlotSet(REQUESTED, nxt)]
 
 
 class ActionSlotHelp(Action):
@@ -48,11 +116,13 @@ class ActionSlotHelp(Action):
         return "action_slot_help"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
-        slot = tracker.get_slot("requested_slot")
+        slot = tracker.get_slot(REQUESTED)
+        if slot is None or declined(tracker):
+            return []  # nothing was asked, or "不知道" to a question the form can answer without: it answers now
         last_bot = next((e for e in reversed(tracker.events) if e.get("event") == "bot"), {})
         if latest_intent(tracker) == "affirm" and STOP_OFFER in (last_bot.get("text") or ""):
             return []  # "继续": the form asks again
-        help_text = SLOT_HELP.get(slot, "这个问题需要一个具体的回答。")
+        help_text = registry().help(slot)
         if times_asked(tracker, slot) >= 2:
             dispatcher.utter_message(
                 text=f"{help_text}\n好像不太好回答，{STOP_OFFER}",
@@ -66,26 +136,13 @@ class ActionSlotHelp(Action):
 class ActionRestartForm(Action):
     """"重新计算": clear the last form's answers and start it again."""
 
-    FORM_SLOTS = {
-        "fee_form": ["case_type", "amount", "procedure", "ending", "application_type"],
-        "exemption_form": ["violation", "first_violation", "harm", "corrected", "minor_violation"],
-        "relief_form": ["party_type", "circumstance"],
-        "mediation_form": ["dispute_type", "region", "foreign", "amount"],
-    }
-    TOPIC_FORM = {"litigation_fee": "fee_form", "first_violation": "exemption_form", "fee_relief": "relief_form",
-                  "mediation": "mediation_form"}
-
     def name(self) -> str:
         return "action_restart_form"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list:
-        from rasa_sdk.events import FollowupAction
-
-        from actions.common import first_entity
-
+        reg = registry()
         form = first_entity(tracker, "form")
-        if form not in self.FORM_SLOTS:
-            last = tracker.get_slot("last_answer") or {}
-            form = self.TOPIC_FORM.get(last.get("topic"), "fee_form")
+        if form not in reg.forms:
+            form = reg.form_of_topic((tracker.get_slot("last_answer") or {}).get("topic")) or "fee_form"
         dispatcher.utter_message(text="好的，重新开始。")
-        return [SlotSet(s, None) for s in self.FORM_SLOTS[form]] + [ActiveLoop(None), FollowupAction(form)]
+        return [SlotSet(s, None) for s in reg.forms[form].slots] + [ActiveLoop(None), FollowupAction(form)]

@@ -1,18 +1,18 @@
-"""The forms' questions (``action_ask_<slot>``), read from questions.yml next to this file.
+"""The forms' questions (``action_ask_<slot>``), from the form registry (form_registry.yml next to this file).
 
-Questions are actions rather than domain responses so that wording and quick replies live in one YAML file
-that product people edit, and every channel renders the same buttons.
+Questions are actions rather than domain responses so that wording and quick replies live in the one YAML file
+that describes the forms, and every channel renders the same buttons.
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import yaml
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-QUESTIONS: dict[str, dict] = yaml.safe_load(Path(__file__).with_name("questions.yml").read_text(encoding="utf-8"))
+from actions.registry import registry
+
+QUESTIONS: dict[str, dict] = {name: spec.question for name, spec in registry().slots.items() if spec.question}
 
 
 def _make(slot: str, question: dict) -> type[Action]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from knowledge.parameters import ParameterTree, Reference, Scale, default_parameters
 
@@ -48,9 +48,18 @@ class FeeLine:
     label: str
     base: Decimal | None  # the part of the amount this line charges on
     rule: str  # "每件50元" / "2.5%"
-    fee_min: Decimal
+    fee_min: Decimal  # rounded to the cent, as shown
     fee_max: Decimal
     reference: Reference | None
+    exact: Decimal | None = None  # the unrounded fee of a percentage bracket: totals add these and round once
+
+    @property
+    def exact_min(self) -> Decimal:
+        return self.fee_min if self.exact is None else self.exact
+
+    @property
+    def exact_max(self) -> Decimal:
+        return self.fee_max if self.exact is None else self.exact
 
 
 @dataclass
@@ -99,8 +108,15 @@ def _scale_lines(scale: Scale, amount: Decimal) -> list[FeeLine]:
     lines = []
     for b, part, fee in scale.apply(amount):
         rule = f"每件{b.amount:g}元" if b.amount is not None else f"{(b.rate * 100).normalize():f}%"
-        lines.append(FeeLine(b.reference.quote if b.reference else rule, part, rule, _q(fee), _q(fee), b.reference))
+        lines.append(FeeLine(b.reference.quote if b.reference else rule, part, rule, _q(fee), _q(fee), b.reference,
+                             exact=fee))
     return lines
+
+
+def _exact_total(lines: list[FeeLine]) -> tuple[Decimal, Decimal]:
+    """The unrounded total: a fee is rounded to the cent once, at the end (a halved fee is half the exact total,
+    not half of a rounded one: 10,001 元 → 50.025 → halved 25.0125 → 25.01, never 25.02)."""
+    return (sum((ln.exact_min for ln in lines), Decimal(0)), sum((ln.exact_max for ln in lines), Decimal(0)))
 
 
 def _fixed_line(params: ParameterTree, name: str, on: dt.date) -> FeeLine:
@@ -115,7 +131,12 @@ def _fixed_line(params: ParameterTree, name: str, on: dt.date) -> FeeLine:
 def _amount(value) -> Decimal | None:
     if value is None or value == "":
         return None
-    d = Decimal(str(value))
+    try:
+        d = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise FeeInputError("金额不是一个数字，请写成“50万”或“500000元”") from None
+    if not d.is_finite():  # "NaN", "Infinity" from a hand-made payload
+        raise FeeInputError("金额不是一个数字，请写成“50万”或“500000元”")
     if d < 0:
         raise FeeInputError("金额不能为负数")
     if d > Decimal("1e13"):
@@ -174,8 +195,8 @@ def acceptance_fee(
     else:
         lines, refs = [_fixed_line(params, base + "jurisdiction_objection", on)], []
 
-    full_min = _q(sum((ln.fee_min for ln in lines), Decimal(0)))
-    full_max = _q(sum((ln.fee_max for ln in lines), Decimal(0)))
+    exact_min, exact_max = _exact_total(lines)
+    full_min, full_max = _q(exact_min), _q(exact_max)
     if full_min != full_max:
         notes.append("该类案件的收费为幅度，具体标准由省、自治区、直辖市人民政府在幅度内制定，以受理法院核定为准。")
 
@@ -197,12 +218,12 @@ def acceptance_fee(
         # 第十五条、第十六条 each say "减半交纳"; the 办法 does not say whether two halvings stack, so the
         # figure applies one and the stacked figure is reported beside it for the court to decide.
         factor = min(f for _, f, _ in reductions)
-        fee_min, fee_max = _q(full_min * factor), _q(full_max * factor)
+        fee_min, fee_max = _q(exact_min * factor), _q(exact_max * factor)
         if len(reductions) > 1:
             all_factors = Decimal(1)
             for _, f, _ in reductions:
                 all_factors *= f
-            stacked_min, stacked_max = _q(full_min * all_factors), _q(full_max * all_factors)
+            stacked_min, stacked_max = _q(exact_min * all_factors), _q(exact_max * all_factors)
             notes.append(
                 "多项减半情形同时存在时，《诉讼费用交纳办法》未规定能否叠加减半；上面按减半一次计算，"
                 f"若受理法院叠加适用则为{_range(stacked_min, stacked_max)}，以法院核定为准。"
@@ -251,11 +272,11 @@ def application_fee(
         ]
         refs = list(params[base + "preservation"].references)
         cap = params.value(base + "preservation_cap", on)
-        total = sum((ln.fee_max for ln in lines), Decimal(0))
+        total = _exact_total(lines)[1]
         if total > cap:
             lines.append(
-                FeeLine("保全申请费上限", None, f"最多{cap:g}元", cap - total, cap - total,
-                        params[base + "preservation_cap"].references[0])
+                FeeLine("保全申请费上限", None, f"最多{cap:g}元", cap - _q(total), cap - _q(total),
+                        params[base + "preservation_cap"].references[0], exact=cap - total)
             )
     elif kind == "payment_order":
         if amt is None:
@@ -263,10 +284,10 @@ def application_fee(
         ratio = params.value(base + "payment_order_ratio", on)
         frac = ratio["numerator"] / ratio["denominator"]
         prop = _scale_lines(params.value("litigation_fee.acceptance.property", on), amt)
-        full = sum((ln.fee_max for ln in prop), Decimal(0))
+        full = _exact_total(prop)[1]
         lines = prop + [
-            FeeLine("比照财产案件受理费标准的1/3", None, "×1/3", _q(full * frac) - full, _q(full * frac) - full,
-                    params[base + "payment_order_ratio"].references[0])
+            FeeLine("比照财产案件受理费标准的1/3", None, "×1/3", _q(full * frac) - _q(full), _q(full * frac) - _q(full),
+                    params[base + "payment_order_ratio"].references[0], exact=full * frac - full)
         ]
     elif kind == "public_summons":
         lines = [_fixed_line(params, base + "public_summons", on)]
@@ -276,17 +297,17 @@ def application_fee(
         if amt is None:
             raise FeeInputError("破产案件需要破产财产总额")
         prop = _scale_lines(params.value("litigation_fee.acceptance.property", on), amt)
-        full = sum((ln.fee_max for ln in prop), Decimal(0))
-        half = _q(full * params.value(base + "bankruptcy_factor", on))
+        full = _exact_total(prop)[1]
+        half = full * params.value(base + "bankruptcy_factor", on)
         cap = params.value(base + "bankruptcy_cap", on)
         target = min(half, cap)
         lines = prop + [
-            FeeLine("按财产案件受理费标准减半，最高不超过30万元", None, "×1/2（上限）", target - full, target - full,
-                    params[base + "bankruptcy_factor"].references[0])
+            FeeLine("按财产案件受理费标准减半，最高不超过30万元", None, "×1/2（上限）", _q(target) - _q(full),
+                    _q(target) - _q(full), params[base + "bankruptcy_factor"].references[0], exact=target - full)
         ]
         notes.append("破产申请费清算后交纳（第二十条），从破产财产中拨付（第四十二条）。")
-    fee_min = _q(sum((ln.fee_min for ln in lines), Decimal(0)))
-    fee_max = _q(sum((ln.fee_max for ln in lines), Decimal(0)))
+    exact_min, exact_max = _exact_total(lines)
+    fee_min, fee_max = _q(exact_min), _q(exact_max)
     return FeeResult(kind, APPLICATION_TYPES[kind], amt, lines, fee_min, fee_max, fee_min, fee_max, [], notes, refs)
 
 

@@ -115,7 +115,7 @@ def test_exemption_violation_text_resolves_to_an_item():
     v = exemption.ValidateExemptionForm()
     t = tracker("t2")
     assert v.validate_violation("价签上没写价格", CollectingDispatcher(), t, {})["violation"].startswith("market.price.")
-    assert v.validate_first_violation("yes", CollectingDispatcher(), t, {}) == {"first_violation": "true"}
+    assert v.validate_first_violation("yes", CollectingDispatcher(), t, {}) == {"first_violation": True}
     assert v.validate_harm("catastrophic", CollectingDispatcher(), t, {}) == {"harm": None}
     # an answer to another question ("已经改了") is not taken as the violation
     assert v.validate_violation("已经改了", CollectingDispatcher(), tracker("t5"), {}) == {"violation": None}

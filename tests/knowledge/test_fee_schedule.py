@@ -131,3 +131,54 @@ def test_inputs_the_articles_cannot_compute_are_refused(call):
 def test_yuan_formatting():
     assert fs.yuan(D(8800)) == "8800元"
     assert fs.yuan(D("50.025")) == "50.03元"
+
+
+@pytest.mark.parametrize(
+    "amount, procedure, ending, expected",
+    [
+        # a halved fee is half the exact total, rounded to the cent once: 50.025 / 2 = 25.0125 → 25.01
+        (10_001, "simplified", "judgment", "25.01"),
+        (10_001, "ordinary", "withdrawal", "25.01"),
+        # 22,800 + 1,333,333.33 × 0.8% = 33,466.66664 → halved 16,733.33332 → 16,733.33 (not 16,733.34)
+        ("3333333.33", "ordinary", "mediation", "16733.33"),
+        ("3333333.33", "ordinary", "judgment", "33466.67"),
+        (10_003, "simplified", "judgment", "25.04"),  # 50.075 / 2 = 25.0375 → 25.04
+    ],
+)
+def test_a_halved_fee_is_rounded_once(amount, procedure, ending, expected):
+    assert fs.acceptance_fee("property", amount, procedure, ending).fee_max == D(expected)
+
+
+def test_stacked_halvings_are_rounded_once_too():
+    r = fs.acceptance_fee("property", 10_001, "simplified", "mediation")
+    assert (r.fee_max, r.stacked_max) == (D("25.01"), D("12.51"))  # 50.025 / 4 = 12.50625
+
+
+def test_the_full_fee_beside_a_halved_one_is_the_exact_total_rounded():
+    r = fs.acceptance_fee("property", 10_001, "simplified")
+    assert r.full_max == D("50.03") and r.fee_max == D("25.01")
+
+
+@pytest.mark.parametrize("value", ["NaN", "nan", "Infinity", "-Infinity", "abc", "5万", float("nan")])
+def test_an_amount_that_is_not_a_number_is_refused_with_a_message(value):
+    with pytest.raises(fs.FeeInputError, match="不是一个数字"):
+        fs.acceptance_fee("property", value)
+
+
+def test_a_negative_amount_is_refused_not_read_as_positive():
+    with pytest.raises(fs.FeeInputError, match="负数"):
+        fs.acceptance_fee("property", -5000)
+    with pytest.raises(fs.FeeInputError, match="负数"):
+        fs.application_fee("preservation", "-5000")
+
+
+def test_preservation_without_an_amount_is_30_yuan():
+    r = fs.application_fee("preservation", None)  # 第十四条（二）: 不涉及财产数额的，每件交纳30元
+    assert (r.fee_min, r.fee_max) == (D(30), D(30))
+    assert r.lines[0].reference.article == "第十四条"
+
+
+def test_payment_order_and_bankruptcy_round_once():
+    # 10,001 元: exact property fee 50.025; 1/3 → 16.675 → 16.68; half → 25.0125 → 25.01
+    assert fs.application_fee("payment_order", 10_001).fee_max == D("16.68")
+    assert fs.application_fee("bankruptcy", 10_001).fee_max == D("25.01")

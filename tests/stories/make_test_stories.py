@@ -34,21 +34,31 @@ CONVERSATIONS: dict[str, list] = {
     "traditional characters": [
         (U, "店裡賣過期食品會怎麼罰", "ask_compliance"), (A, "action_answer_compliance"),
     ],
-    "fee form, one slot per turn": [
+    "fee form, the one question it needs": [
         (U, "帮我算一下诉讼费", "ask_litigation_fee"), (A, "fee_form"), (L, "fee_form"),
         (U, "合同纠纷", "inform"), (A, "fee_form"),
-        (U, "50万", "inform"), (A, "fee_form"),
-        (U, "简易程序", "inform"), (A, "fee_form"),
-        (U, "调解结案", "inform"), *form_submit("fee_form", "action_fee_answer"),
+        (U, "50万", "inform"), *form_submit("fee_form", "action_fee_answer"),
         (U, "那100万呢", "inform"), (A, "action_handle_inform"),
     ],
     "fee form filled from one message": [
         (U, "50万的合同纠纷走简易程序调解结案诉讼费多少", "ask_litigation_fee"),
-        *form_submit("fee_form", "action_fee_answer")[:0], (A, "fee_form"), (L, "fee_form"),
+        (A, "fee_form"), (L, "fee_form"), (L, None), ("requested_null",), (A, "action_fee_answer"),
+    ],
+    "a fee question with its amount gets the figure on the first reply": [
+        (U, "我们公司起诉客户追讨货款50万元，走普通程序，案件受理费要交多少？", "ask_litigation_fee"),
+        (A, "fee_form"), (L, "fee_form"), (L, None), ("requested_null",), (A, "action_fee_answer"),
+        (U, "说错了，是300万", "inform"), (A, "action_handle_inform"),
+    ],
+    "a labour fee question is answered without a question": [
+        (U, "员工和公司打劳动争议官司，诉讼费怎么收？", "ask_litigation_fee"),
+        (A, "fee_form"), (L, "fee_form"), (L, None), ("requested_null",), (A, "action_fee_answer"),
+    ],
+    "the fee standard is answered without a question": [
+        (U, "诉讼费怎么算", "ask_litigation_fee"), (A, "fee_form"), (L, "fee_form"),
         (L, None), ("requested_null",), (A, "action_fee_answer"),
     ],
     "topic switch out of the fee form": [
-        (U, "诉讼费怎么算", "ask_litigation_fee"), (A, "fee_form"), (L, "fee_form"),
+        (U, "帮我算一下诉讼费", "ask_litigation_fee"), (A, "fee_form"), (L, "fee_form"),
         (U, "没有明码标价会被罚吗", "ask_compliance"),
         (A, "action_deactivate_loop"), (L, None), (A, "action_answer_compliance"),
     ],
@@ -56,9 +66,13 @@ CONVERSATIONS: dict[str, list] = {
         (U, "诉讼费多少钱", "ask_litigation_fee"), (A, "fee_form"), (L, "fee_form"),
         (U, "算了", "stop"), (A, "action_deactivate_loop"), (L, None), (A, "utter_stopped"),
     ],
+    "not knowing the amount gets the scale": [
+        (U, "打官司要交多少钱", "ask_litigation_fee"), (A, "fee_form"), (L, "fee_form"),
+        (U, "不知道", "dont_know"), (A, "action_slot_help"), *form_submit("fee_form", "action_fee_answer"),
+    ],
     "unusable answer is explained and the form continues": [
         (U, "打官司要交多少钱", "ask_litigation_fee"), (A, "fee_form"), (L, "fee_form"),
-        (U, "不知道", "dont_know"), (A, "action_slot_help"), (A, "fee_form"), (L, "fee_form"),
+        (U, "好的", "affirm"), (A, "action_slot_help"), (A, "fee_form"), (L, "fee_form"),
     ],
     "exemption check": [
         (U, "第一次违法能不罚吗", "ask_exemption"), (A, "exemption_form"), (L, "exemption_form"),
@@ -72,25 +86,29 @@ CONVERSATIONS: dict[str, list] = {
         (U, "公司资金紧张诉讼费能缓交吗", "ask_fee_relief"), (A, "relief_form"), (L, "relief_form"),
         (L, None), ("requested_null",), (A, "action_relief_answer"),
     ],
+    "a company asking for 免交 is answered directly": [
+        (U, "我们公司想申请免交诉讼费，可以吗", "ask_fee_relief"), (A, "relief_form"), (L, "relief_form"),
+        (L, None), ("requested_null",), (A, "action_relief_answer"),
+    ],
     "fee form with corrections of the amount and the case type": [
         (U, "帮我算算官司要多少钱", "ask_litigation_fee"), (A, "fee_form"), (L, "fee_form"),
         (U, "合同纠纷", "inform"), (A, "fee_form"),
-        (U, "50万", "inform"), (A, "fee_form"),
-        (U, "不对，金额是80万", "inform"), (A, "fee_form"),
-        (U, "改成劳动争议", "inform"), (A, "fee_form"),
-        (U, "简易程序", "inform"), (A, "fee_form"),
-        (U, "判决", "inform"), *form_submit("fee_form", "action_fee_answer"),
+        (U, "50万", "inform"), *form_submit("fee_form", "action_fee_answer"),
+        (U, "不对，金额是80万", "inform"), (A, "action_handle_inform"),
     ],
-    "mediation routing": [
+    "mediation routing answers with what is known, then narrows": [
         (U, "客户欠货款不还去哪里调解", "ask_mediation"), (A, "mediation_form"), (L, "mediation_form"),
-        (U, "柳州", "inform"), (A, "mediation_form"),
-        (U, "没有", "deny"), (A, "mediation_form"),
-        (U, "不知道", "dont_know"), *form_submit("mediation_form", "action_mediation_answer"),
+        (L, None), ("requested_null",), (A, "action_mediation_answer"),
+        (U, "柳州", "inform"), (A, "action_handle_inform"),
     ],
-    "switch from mediation to the fee calculator": [
+    "a mediation question naming its city and dispute": [
+        (U, "公司在梧州，员工对社保费缴费有争议，找哪里处理？", "ask_mediation"), (A, "mediation_form"),
+        (L, "mediation_form"), (L, None), ("requested_null",), (A, "action_mediation_answer"),
+    ],
+    "from mediation to the fee calculator": [
         (U, "纠纷去哪里调解", "ask_mediation"), (A, "mediation_form"), (L, "mediation_form"),
-        (U, "诉讼费多少钱", "ask_litigation_fee"), (A, "action_deactivate_loop"), (L, None),
-        (A, "fee_form"), (L, "fee_form"),
+        (L, None), ("requested_null",), (A, "action_mediation_answer"),
+        (U, "诉讼费多少钱", "ask_litigation_fee"), (A, "fee_form"), (L, "fee_form"),
     ],
     "credit repair and criminal risk": [
         (U, "怎么移出经营异常名录", "ask_credit_repair"), (A, "action_credit_repair"),
@@ -111,7 +129,7 @@ CONVERSATIONS: dict[str, list] = {
         (U, "asdfgh", "nonsense"), (A, "utter_nonsense"),
     ],
     "why inside a form answers and resumes": [
-        (U, "诉讼费怎么算", "ask_litigation_fee"), (A, "fee_form"), (L, "fee_form"),
+        (U, "帮我算一下诉讼费", "ask_litigation_fee"), (A, "fee_form"), (L, "fee_form"),
         (U, "为什么", "ask_why"), (A, "action_explain_basis"), (A, "fee_form"), (L, "fee_form"),
     ],
 }
