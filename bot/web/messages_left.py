@@ -63,7 +63,9 @@ def clean_phone(value) -> str:
     phone = re.sub(r"[\s()（）]", "", value)
     if phone.startswith("+86"):
         phone = phone[3:]
-    if MOBILE.match(phone) or LANDLINE.match(phone):
+    if MOBILE.match(phone.replace("-", "")):
+        return phone.replace("-", "")
+    if LANDLINE.match(phone):
         return phone
     raise BadInput(400, "电话号码格式不对：请填写11位手机号，或带区号的固定电话（例如 0771-1234567）")
 

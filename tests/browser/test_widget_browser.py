@@ -543,6 +543,8 @@ def test_handoff_from_the_widget_to_an_agent_and_back_with_a_rating(stack, brows
     # hand back: the user is told, and asked to rate the human session
     agent.locator("#handback").click()
     expect(agent.locator(".flash")).to_contain_text("已交还智能助手")
+    conversation_url = agent.url
+    agent.goto(stack.url + "/staff/conversations")  # away from a page that reloads itself when the user writes
     expect(user.locator(".sys").last).to_contain_text("人工服务已结束", timeout=15000)
     expect(user.locator("#handoff-bar")).to_be_hidden()
     rating = user.locator("form.rating")
@@ -563,7 +565,7 @@ def test_handoff_from_the_widget_to_an_agent_and_back_with_a_rating(stack, brows
     expect(user.locator(".card-title")).to_have_count(3)
 
     # staff see the rating on the conversation and on 留言与评价, comments masked
-    agent.reload()
+    agent.goto(conversation_url)
     expect(agent.locator("#user-ratings li").first).to_contain_text("满意")
     expect(agent.locator("#user-ratings li").first).to_contain_text("138****5678")
     agent.get_by_role("link", name="留言与评价").click()

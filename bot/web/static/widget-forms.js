@@ -17,7 +17,8 @@
   var el = R.el;
   var seq = 0;
   var SCORES = [[5, "非常满意"], [4, "满意"], [3, "一般"], [2, "不满意"], [1, "非常不满意"]];
-  var PHONE = /^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$/;
+  var MOBILE = /^1[3-9]\d{9}$/;
+  var LANDLINE = /^0\d{2,3}-?\d{7,8}$/; // the server checks the same (bot/web/messages_left.py)
 
   function field(form, label, control, id) {
     var l = el("label", "field-label", label);
@@ -143,7 +144,7 @@
       var number = phone.value.replace(/[\s()（）]/g, "").replace(/^\+86/, "");
       phone.removeAttribute("aria-invalid");
       text.removeAttribute("aria-invalid");
-      if (!PHONE.test(number)) {
+      if (!MOBILE.test(number.replace(/-/g, "")) && !LANDLINE.test(number)) {
         err.textContent = "电话号码格式不对：请填写11位手机号，或带区号的固定电话（例如 0771-1234567）。";
         phone.setAttribute("aria-invalid", "true");
         phone.focus();
