@@ -250,7 +250,8 @@ async def index(request: web.Request) -> web.Response:
         "embed": embed,
         "notice": notice,
         "css_url": static_url(app, "widget.css"),
-        "js_urls": [static_url(app, name) for name in ("widget-render.js", "widget-forms.js", "widget.js")],
+        "js_urls": [static_url(app, name) for name in ("widget-render.js", "widget-messages.js", "widget-forms.js",
+                                                          "widget.js")],
     }
     response = aiohttp_jinja2.render_template("widget.html", request, context)
     response.headers.update(security_headers(WIDGET_CSP))

@@ -150,5 +150,11 @@
     return { title: title, basis: basis, summary: words };
   }
 
-  window.HeguiRender = { el: el, clear: clear, rich: rich, parse: parse, fill: fill, citationNode: citationNode };
+  /* "甲" + "乙" -> "甲。乙", without a second stop after "？" or "。" (what a screen reader is told) */
+  function sentence(a, b) {
+    return /[。？！?!.]$/.test(a) ? a + b : a + "。" + b;
+  }
+
+  window.HeguiRender = { el: el, clear: clear, rich: rich, parse: parse, fill: fill, citationNode: citationNode,
+                         sentence: sentence };
 })();
