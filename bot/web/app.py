@@ -8,7 +8,7 @@ from aiohttp import web
 from aiohttp_session import setup as setup_session
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
-from bot.web import api, registrations, staff, wechat, widget
+from bot.web import api, feedback, messages_left, presence, registrations, staff, wechat, widget
 from bot.web.config import Settings
 from bot.web.db import Database
 from bot.web.rasa_client import RasaClient
@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None, rasa: RasaClient | None = None)
     setup_session(app, EncryptedCookieStorage(key, cookie_name="hegui_session", httponly=True, samesite="Lax",
                                               max_age=30 * 24 * 3600, secure=settings.session_cookie_secure))
     app.add_routes(api.routes)
-    for module in (widget, staff, wechat, registrations):
+    for module in (widget, staff, wechat, registrations, presence, feedback, messages_left):
         module.setup(app)
 
     async def close_rasa(app: web.Application) -> None:

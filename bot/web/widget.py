@@ -11,7 +11,13 @@ Routes
                          ``?since=<timestamp>&mark=<n>`` returns only newer messages; ``mark`` (from the previous
                          answer) lets the front skip the tracker entirely when its turn log has nothing new, so the
                          widget can poll every few seconds during a handoff at the cost of one indexed query.
+- ``POST /api/session/new``  "新对话": a new sender id for this visitor (the old conversation stays in the tracker
+                         and the staff console); answers like /api/session.
 - ``GET /embed.js``      the embeddable floating chat button (see the comment at the top of static/embed.js).
+
+Other modules add facts to the history answer through ``app[HISTORY_EXTRAS]``: functions ``(session, sender,
+status) -> dict`` run in the same database transaction as the turn-log mark (an agent typing, whether anyone is on
+duty, a rating due after a human session, a message left), so the widget learns them with the poll it makes anyway.
 
 The widget posts its turns to ``POST /api/messages`` (bot/web/api.py) with its sender and channel "widget".
 """
@@ -32,7 +38,7 @@ from bot.web.db import Conversation, TurnLog
 from bot.web.links import sign_sender, verify_sender_token
 from bot.web.rasa_client import RasaUnavailable
 from bot.web.templating import STATIC_DIR, setup_templates, static_url
-from bot.web.validation import SENDER_RE, error
+from bot.web.validation import SENDER_RE, BadInput, error, read_json
 
 routes = web.RouteTableDef()
 
@@ -83,6 +89,21 @@ async def widget_sender(request: web.Request, create: bool = False) -> str | Non
 @routes.get("/api/session")
 async def api_session(request: web.Request) -> web.Response:
     sender = await widget_sender(request, create=True)
+    token = sign_sender(request.app["settings"].secret_key, sender, TOKEN_TTL)
+    return web.json_response({"sender_id": sender, "token": token, "channel": "widget"},
+                             headers={"Cache-Control": "no-store"})
+
+
+@routes.post("/api/session/new")
+async def api_new_session(request: web.Request) -> web.Response:
+    """Start a new conversation: JSON only, so another site cannot post it from a form (no CORS here)."""
+    try:
+        await read_json(request, 1024)
+    except BadInput as e:
+        return error(e.status, e.message)
+    sender = new_sender()
+    session = await get_session(request)
+    session[SESSION_KEY] = sender
     token = sign_sender(request.app["settings"].secret_key, sender, TOKEN_TTL)
     return web.json_response({"sender_id": sender, "token": token, "channel": "widget"},
                              headers={"Cache-Control": "no-store"})
@@ -147,11 +168,18 @@ def tracker_messages(tracker: dict, sender: str) -> list[dict]:
     return out
 
 
-def _conversation_state(sender: str):
+HISTORY_EXTRAS = web.AppKey("widget_history_extras", list)  # [fn(session, sender, status) -> dict]
+
+
+def _conversation_state(sender: str, extras=()):
     def read(s):
         mark = s.execute(select(func.max(TurnLog.id)).where(TurnLog.sender_id == sender)).scalar() or 0
         conv = s.get(Conversation, sender)
-        return mark, (conv.status if conv else "bot")
+        status = conv.status if conv else "bot"
+        facts: dict = {}
+        for extra in extras:
+            facts.update(extra(s, sender, status))
+        return mark, status, facts
 
     return read
 
@@ -179,8 +207,8 @@ async def api_history(request: web.Request) -> web.Response:
     if sender is None:
         return error(401, "还没有会话：请先打开 /api/session")
     app = request.app
-    db_mark, status = await app["db"].run(_conversation_state(sender))
-    base = {"sender_id": sender, "mark": db_mark, "status": status}
+    db_mark, status, facts = await app["db"].run(_conversation_state(sender, app.get(HISTORY_EXTRAS, ())))
+    base = {"sender_id": sender, "mark": db_mark, "status": status, **facts}
     if since is not None and mark is not None and db_mark <= mark:
         # nothing logged for this sender since the last answer: no need to ask Rasa
         return web.json_response({**base, "messages": [], "last_timestamp": since, "paused": None},
@@ -222,7 +250,8 @@ async def index(request: web.Request) -> web.Response:
         "embed": embed,
         "notice": notice,
         "css_url": static_url(app, "widget.css"),
-        "js_url": static_url(app, "widget.js"),
+        "js_urls": [static_url(app, name) for name in ("widget-render.js", "widget-messages.js", "widget-forms.js",
+                                                          "widget.js")],
     }
     response = aiohttp_jinja2.render_template("widget.html", request, context)
     response.headers.update(security_headers(WIDGET_CSP))
@@ -238,4 +267,5 @@ async def embed_js(request: web.Request) -> web.StreamResponse:
 
 def setup(app: web.Application) -> None:
     setup_templates(app)
+    app.setdefault(HISTORY_EXTRAS, [])
     app.add_routes(routes)

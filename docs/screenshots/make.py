@@ -1,10 +1,19 @@
-"""Regenerate the README screenshots (widget.png, staff.png) from the browser tests.
+"""Regenerate the README screenshots from the browser tests.
 
     .venv/bin/python docs/screenshots/make.py
 
-Runs tests/browser/test_widget_browser.py in headless Chromium (/usr/bin/chromium, from
-`apt-get install chromium`; for Chinese text also a CJK font, e.g. `apt-get install fonts-wqy-microhei`)
-with SCREENSHOTS_DIR pointing here; the tests write the pictures at the moments they check.
+The browser tests (tests/browser/test_widget_browser.py, part of `make test`) write the pictures here at the
+moments they check, so the README shows what was tested; this runs just those tests. Chromium is Debian's
+/usr/bin/chromium with a CJK font (`make browser-deps`).
+
+    widget-welcome.png         the phone on first visit (390×844)
+    widget.png                 an answer on the phone: verdict first, sections folded, quick replies under it
+    widget-long-collapsed.png  the longest answer (信用修复：经营异常名录) as it arrives
+    widget-long-expanded.png   the same with its sections open, from its title
+    widget-takeover.png        an agent (王芳) has taken over and is typing, as the user sees it
+    widget-leave-message.png   nobody on duty: the leave-a-message form
+    embed.png                  the widget in the embed panel on another site
+    staff.png                  the staff console: one conversation, taken over
 """
 from __future__ import annotations
 
@@ -15,14 +24,15 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
+PICTURES = ["widget-welcome.png", "widget.png", "widget-long-collapsed.png", "widget-long-expanded.png",
+            "widget-takeover.png", "widget-leave-message.png", "embed.png", "staff.png"]
 
 
 def main() -> int:
     env = {**os.environ, "SCREENSHOTS_DIR": str(HERE)}
-    cmd = [sys.executable, "-m", "pytest", "-q", "-m", "browser", "tests/browser/test_widget_browser.py",
-           "-k", "cards_quick_replies or handoff_from_the_widget"]
+    cmd = [sys.executable, "-m", "pytest", "-q", "-m", "browser", "tests/browser/test_widget_browser.py"]
     code = subprocess.call(cmd, cwd=ROOT, env=env)
-    for name in ("widget.png", "staff.png"):
+    for name in PICTURES:
         path = HERE / name
         print(f"{path}: {'ok' if path.exists() else 'MISSING'}")
     return code

@@ -624,7 +624,7 @@ async def test_assist_answers_with_citations_and_hits_without_touching_conversat
     assert text == "卖过期食品会被罚多少钱" and metadata["channel"] == "assist"
     answer, = body["answers"]
     assert answer["citations"] == CITATIONS and answer["title"] == "销售超过保质期的食品"
-    assert answer["buttons"] == ["看法条原文"]
+    assert answer["buttons"] == [{"title": "看法条原文", "payload": "/ask_why"}]
     assert body["copy_text"] == answer["text"]
     assert [h["title"] for h in body["hits"]] == ["销售超过保质期的食品", "未取得食品经营许可从事食品经营"]
     assert body["hits"][0]["in_answer"] is True and body["hits"][1]["in_answer"] is False

@@ -264,7 +264,8 @@ async def test_markup_is_returned_as_text_unchanged(client):
     assert messages[0]["text"] == XSS  # JSON carries it as text; the page puts it in with textContent
 
 
-@pytest.mark.parametrize("name", ["widget.js", "embed.js", "staff.js"])
+@pytest.mark.parametrize("name", ["widget.js", "widget-render.js", "widget-messages.js", "widget-forms.js", "embed.js",
+                                  "staff.js"])
 def test_scripts_never_insert_markup(name):
     source = (STATIC / name).read_text(encoding="utf-8")
     code = re.sub(r"/\*.*?\*/", "", source, flags=re.S)  # the file's comments may mention the rule
@@ -276,15 +277,21 @@ def test_scripts_never_insert_markup(name):
 
 
 def test_widget_script_renders_every_text_with_text_content():
-    code = (STATIC / "widget.js").read_text(encoding="utf-8")
-    # the one element factory sets text with textContent; bubbles, chips, citations all go through it
-    assert re.search(r"function el\(tag, cls, text\) \{.*?node\.textContent = String\(text\)", code, re.S)
-    for call in ('el("div", "bubble", text)', 'el("button", "chip", b.title)', 'el("blockquote", "citation-quote", c.quote)',
-                 'el("div", "card-text", text)'):
+    render = (STATIC / "widget-render.js").read_text(encoding="utf-8")
+    code = (STATIC / "widget-messages.js").read_text(encoding="utf-8")
+    # the one element factory sets text with textContent; bubbles, chips, sections, citations all go through it
+    assert re.search(r"function el\(tag, cls, text\) \{.*?node\.textContent = String\(text\)", render, re.S)
+    for call in ('el("blockquote", "citation-quote", c.quote)', 'el("span", "sec-label", label)',
+                 'el("h3", "card-title", card.title)', 'el("strong", null, parts[i])',
+                 "document.createTextNode(parts[i])"):
+        assert call in render
+    assert "var el = R.el;" in code and "var el = R.el;" in (STATIC / "widget.js").read_text(encoding="utf-8")
+    for call in ('el("div", "bubble", text)', 'el("button", "chip", b.title)'):
         assert call in code
     # payloads are only ever sent
-    assert "b.payload" in code and re.search(r"send\(b\.payload, b\.title\)", code)
-    assert not re.search(r"(textContent|title|value)\s*=\s*[^;]*payload", code)
+    assert "b.payload" in code and re.search(r"send\(b\.payload, b\.title", code)
+    for source in (code, render):
+        assert not re.search(r"(textContent|title|value)\s*=(?!=)\s*[^;]*payload", source)
 
 
 async def test_the_page_is_static_markup_with_a_strict_policy(client):

@@ -1,8 +1,11 @@
 """Agent assist: a hotline agent types a caller's question and gets the assistant's answer (with its legal basis)
 and the knowledge base's top retrieval hits, to read out or copy.
 
-The question goes to Rasa under a throwaway sender per request ("assist-<staff>-<random>"), so it never mixes
-with a real user's conversation nor with the agent's previous question.  The knowledge base is loaded from the
+The question goes to Rasa under a throwaway sender per question ("assist-<staff>-<random>"), so it never mixes
+with a real user's conversation nor with the agent's previous question.  When the assistant answers with a question
+of its own (a form asking "是第一次吗？" with quick replies), the agent asks the caller and answers for them: the
+reply (a quick reply's payload or the caller's words) is posted with that ``sender`` and continues the same
+throwaway conversation, so the buttons shown to staff are usable, not decoration.  The knowledge base is loaded from the
 data files once, on first use (or when the assist page is opened), and kept on the app.
 """
 from __future__ import annotations
@@ -15,7 +18,7 @@ import structlog
 from aiohttp import web
 
 from bot.web.staff.auth import Staff, render_page
-from bot.web.validation import clean_text, read_json
+from bot.web.validation import BadInput, clean_text, read_json
 from bot.web.widget import RASA_ERRORS
 
 logger = structlog.get_logger()
@@ -76,7 +79,8 @@ def _answer(message: dict) -> dict:
         "topic": custom.get("topic") or "",
         "kb_ids": custom.get("kb_ids") or [],
         "citations": custom.get("citations") or [],
-        "buttons": [b.get("title") for b in message.get("buttons") or [] if isinstance(b, dict) and b.get("title")],
+        "buttons": [{"title": b["title"], "payload": b["payload"]} for b in message.get("buttons") or []
+                    if isinstance(b, dict) and isinstance(b.get("title"), str) and isinstance(b.get("payload"), str)],
     }
 
 
@@ -102,15 +106,24 @@ async def _hits(app: web.Application, question: str) -> list[dict]:
     return await asyncio.get_running_loop().run_in_executor(None, run)
 
 
+async def _no_hits() -> list[dict]:
+    return []  # an answer to the assistant's own question: the first question's hits still stand
+
+
 async def api_assist(request: web.Request) -> web.Response:
     staff: Staff = request["staff"]
     settings = request.app["settings"]
     body = await read_json(request, settings.max_text_bytes + 1024)
     question = clean_text(body.get("question"), settings.max_text_bytes, "question")
-    sender = f"assist-{_slug(staff.username)}-{uuid.uuid4().hex[:12]}"
+    prefix = f"assist-{_slug(staff.username)}-"
+    sender = body.get("sender")
+    if sender is None:
+        sender = prefix + uuid.uuid4().hex[:12]
+    elif not (isinstance(sender, str) and sender.startswith(prefix) and re.fullmatch(r"[0-9a-f]{12}", sender[len(prefix):])):
+        raise BadInput(400, "只能继续自己的智能辅助对话")
     answer_result, hits_result = await asyncio.gather(
         request.app["rasa"].send(sender, question, {"channel": "assist", "staff": staff.username}),
-        _hits(request.app, question), return_exceptions=True)
+        _hits(request.app, question) if body.get("sender") is None else _no_hits(), return_exceptions=True)
     errors = {}
     answers: list[dict] = []
     if isinstance(answer_result, RASA_ERRORS):

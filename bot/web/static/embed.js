@@ -7,13 +7,15 @@
  *     <script src="https://<合规通的地址>/embed.js" async></script>
  *
  * It adds a floating round "咨询" button in the bottom corner. Tapping it opens the 合规通 widget in an iframe
- * (<合规通的地址>/?embed=1): a panel on desktop, full screen on phones. The × in the widget, the button again
- * or the Esc key closes it; the conversation continues where it left off when it is opened again.
+ * (<合规通的地址>/?embed=1): a panel on desktop, full screen on phones, and moves the keyboard focus into it. The ×
+ * in the widget, the button again or the Esc key (inside the panel or on the page) closes it and gives the focus
+ * back to the button; the conversation continues where it left off when it is opened again. A reply that arrives
+ * while the panel is closed (an agent answering, a notice) puts a red count on the button.
  *
  * Options, as attributes of the script tag:
  *     data-label="咨询合规通"      text of the button's tooltip / accessible name (default "在线咨询")
  *     data-position="left"         bottom-left instead of bottom-right
- *     data-color="#07c160"         the button's colour
+ *     data-color="#06803e"         the button's colour (its white text needs 4.5:1 contrast: WeChat's #07c160 has 2.4:1)
  *     data-open="1"                open the panel when the page loads
  *     data-remember="1"            keep the visitor's conversation across pages of this site even where the
  *                                  browser blocks storage in third-party iframes (incognito windows, strict
@@ -43,7 +45,7 @@
     var v = script && script.getAttribute("data-" + name);
     return v ? v : fallback;
   };
-  var color = /^#[0-9a-fA-F]{3,8}$/.test(opt("color", "")) ? opt("color", "") : "#07c160";
+  var color = /^#[0-9a-fA-F]{3,8}$/.test(opt("color", "")) ? opt("color", "") : "#06803e";
   var side = opt("position", "right") === "left" ? "left" : "right";
   var label = opt("label", "在线咨询");
   var remember = opt("remember", "") === "1";
@@ -52,6 +54,8 @@
   var frame = null;
   var panel = null;
   var isOpen = false;
+  var ready = false; // the widget in the frame has started and listens
+  var unread = 0;
 
   function css(node, styles) {
     for (var k in styles) if (Object.prototype.hasOwnProperty.call(styles, k)) node.style[k] = styles[k];
@@ -59,16 +63,32 @@
 
   var button = document.createElement("button");
   button.type = "button";
-  button.setAttribute("aria-label", label);
   button.setAttribute("aria-expanded", "false");
   button.title = label;
-  button.textContent = "咨询";
+  var face = document.createElement("span");
+  face.textContent = "咨询";
+  face.setAttribute("aria-hidden", "true");
+  var badge = document.createElement("span");
+  badge.setAttribute("aria-hidden", "true"); // the count is in the button's name
+  css(badge, {
+    position: "absolute", top: "-4px", right: "-4px", minWidth: "20px", height: "20px", padding: "0 5px",
+    borderRadius: "10px", background: "#d92d20", color: "#fff", fontSize: "12px", lineHeight: "20px",
+    fontWeight: "600", display: "none", boxSizing: "border-box", border: "2px solid #fff"
+  });
+  button.appendChild(face);
+  button.appendChild(badge);
   css(button, {
     position: "fixed", bottom: "20px", width: "56px", height: "56px", borderRadius: "50%", border: "0",
     background: color, color: "#fff", fontSize: "15px", fontWeight: "600", cursor: "pointer", zIndex: "2147483646",
     boxShadow: "0 4px 14px rgba(0,0,0,.25)", fontFamily: "-apple-system, 'PingFang SC', 'Microsoft YaHei', sans-serif"
   });
   button.style[side] = "20px";
+
+  function name() {
+    button.setAttribute("aria-label", unread && !isOpen ? label + "（" + unread + "条新消息）" : label);
+    badge.textContent = unread > 99 ? "99+" : String(unread);
+    badge.style.display = unread && !isOpen ? "block" : "none";
+  }
 
   function layout() {
     if (!panel) return;
@@ -80,8 +100,17 @@
     button.style.display = small && isOpen ? "none" : "block";
   }
 
+  function focusIn() {
+    if (!isOpen || !frame) return;
+    frame.focus();
+    // the widget picks what to focus (its input, or the conversation on touch screens)
+    if (ready && frame.contentWindow) frame.contentWindow.postMessage({ type: "hegui:open" }, origin);
+  }
+
   function build() {
     panel = document.createElement("div");
+    panel.setAttribute("role", "dialog");
+    panel.setAttribute("aria-label", "合规通在线咨询");
     css(panel, { position: "fixed", zIndex: "2147483647", overflow: "hidden", background: "#ededed",
       boxShadow: "0 8px 30px rgba(0,0,0,.25)", display: "none" });
     frame = document.createElement("iframe");
@@ -104,30 +133,55 @@
   function open() {
     if (!panel) build();
     isOpen = true;
+    unread = 0;
     panel.style.display = "block";
     button.setAttribute("aria-expanded", "true");
-    button.textContent = "×";
+    face.textContent = "×";
+    name();
     layout();
+    focusIn();
   }
 
   function close() {
-    if (!panel) return;
+    if (!panel || !isOpen) return;
+    var inside = document.activeElement === frame || panel.contains(document.activeElement);
     isOpen = false;
     panel.style.display = "none";
     button.setAttribute("aria-expanded", "false");
-    button.textContent = "咨询";
+    face.textContent = "咨询";
+    name();
     layout();
+    if (inside) button.focus(); // focus must not stay in a hidden frame
   }
 
   function toggle() { if (isOpen) close(); else open(); }
 
+  name();
   button.addEventListener("click", toggle);
   window.addEventListener("resize", layout);
-  window.addEventListener("keydown", function (e) { if (e.key === "Escape" && isOpen) close(); });
+  window.addEventListener("keydown", function (e) {
+    if (e.key === "Escape" && isOpen) {
+      close();
+      button.focus();
+    }
+  });
   window.addEventListener("message", function (e) {
-    if (e.origin !== origin || !e.data) return;
-    if (e.data.type === "hegui:close") close();
-    if (e.data.type === "hegui:token" && remember && typeof e.data.token === "string" && e.data.token.length < 600) {
+    if (e.origin !== origin || !e.data || !frame || e.source !== frame.contentWindow) return;
+    var type = e.data.type;
+    if (type === "hegui:close") {
+      if (isOpen) {
+        close();
+        button.focus();
+      }
+    } else if (type === "hegui:ready") {
+      ready = true;
+      focusIn();
+    } else if (type === "hegui:message") {
+      if (!isOpen) {
+        unread += Math.max(1, Math.min(50, Number(e.data.count) || 1));
+        name();
+      }
+    } else if (type === "hegui:token" && remember && typeof e.data.token === "string" && e.data.token.length < 600) {
       try { window.localStorage.setItem(TOKEN_KEY, e.data.token); } catch (err) { /* storage blocked here too */ }
     }
   });

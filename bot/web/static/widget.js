@@ -1,8 +1,19 @@
 /*
- * 合规通 H5 widget.
+ * 合规通 H5 widget: the conversation, the network, scrolling, focus and what a screen reader hears.
  *
- * Talks to the front only: GET /api/session (sender id + token), GET /api/history (the conversation from the
- * tracker; ?since=&mark= to poll), POST /api/messages {sender, message, channel: "widget"}.
+ * Talks to the front only: GET /api/session (sender id + token), POST /api/session/new ("新对话"), GET /api/history
+ * (the conversation from the tracker; ?since=&mark= to poll; it also says whether an agent is typing, whether anyone
+ * is on duty, whether a rating is due), POST /api/messages {sender, message, channel: "widget"}. A message's row
+ * (who, bubble, quick replies, tools) is built by widget-messages.js, its content by widget-render.js, the rating
+ * and leave-a-message forms by widget-forms.js.
+ *
+ * - Quick replies stay under the message they belong to and wrap; they keep working later, except the answers to a
+ *   form's question once it has been answered (shown as chosen). "看法条原文" opens that answer's own 法律依据.
+ * - A new answer is shown from its start when it is taller than the view, else everything down to its buttons;
+ *   messages arriving while the user reads further up bring a "有新消息" button instead of a jump.
+ * - Screen readers: each message starts with a (hidden) heading "合规通说" / "我说" / "人工客服王芳说"; the typing
+ *   state and each new message are announced once through one polite live region — not the whole list.
+ * - Embedded (embed.js): Esc closes the panel, focus comes in on open, new messages while closed raise a badge.
  *
  * Safety rule of this file: text from the bot, an agent or the user is only ever put into the page with
  * textContent / createElement — never as markup. Button payloads are sent, never displayed.
@@ -10,28 +21,35 @@
 (function () {
   "use strict";
 
+  var R = window.HeguiRender;
+  var F = window.HeguiForms;
+  var el = R.el;
+  var clear = R.clear;
+  var sentence = R.sentence;
+
   var TOKEN_KEY = "hegui.widget.token";
   var POLL_FAST = 3000; // while waiting for or talking to a human
   var POLL_SLOW = 15000; // otherwise: messages delivered by the registration system, agents taking over
-  var TIME_GAP = 5 * 60; // seconds between messages that earn a time label
   var SUGGESTIONS = ["卖过期食品会被罚多少钱", "第一次被查能不罚吗", "打官司要交多少诉讼费", "信用修复怎么办", "转人工"];
-  var STATUS_TEXT = {
-    queued: "已为您转接人工客服，请稍候，工作人员会在这里回复您",
-    taken: "人工客服已接入，正在为您服务"
-  };
 
-  var $messages = document.getElementById("messages");
-  var $chips = document.getElementById("chips");
+  var $messages = document.getElementById("messages"); // the scrolling area
+  var $log = document.getElementById("log");
   var $form = document.getElementById("composer");
   var $input = document.getElementById("input");
   var $send = document.getElementById("send");
   var $handoff = document.getElementById("handoff-bar");
   var $status = document.getElementById("chat-status");
   var $close = document.getElementById("chat-close");
+  var $live = document.getElementById("live");
+  var $jump = document.getElementById("jump");
+  var $new = document.getElementById("chat-new");
+  var $confirm = document.getElementById("new-confirm");
   var defaultStatus = $status ? $status.textContent : "";
+  var defaultTitle = document.title;
   var embedded = document.body.classList.contains("embedded");
+  var framed = embedded && window.parent !== window;
   // embedded with data-remember: the host page keeps the token for us (see embed.js)
-  var remember = embedded && /[?&]remember=1(&|$)/.test(window.location.search) && window.parent !== window;
+  var remember = framed && /[?&]remember=1(&|$)/.test(window.location.search);
 
   var state = {
     sender: null,
@@ -45,176 +63,205 @@
     lastTs: 0,
     timer: null,
     failures: 0,
-    typing: null
+    typing: null, // the typing row
+    typingBy: "", // "" (the assistant) or the agent's name
+    entries: [], // every message on screen: {role, row, bubble, text, buttons, replies, basis, title, top}
+    agent: "", // the name of the agent who wrote last
+    jumpTo: null, // the first message the user has not scrolled to yet
+    unseen: 0, // messages that arrived while the tab was hidden
+    rating: null, // the rating form on screen
+    leave: null, // the leave-a-message form on screen
+    leftShown: false
   };
 
-  // ------------------------------------------------------------------ small DOM helpers (text only)
-  function el(tag, cls, text) {
-    var node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
+  // ------------------------------------------------------------------ small helpers
+  function norm(text) {
+    return String(text || "").replace(/\s+/g, " ").trim();
   }
 
-  function clear(node) {
-    while (node.firstChild) node.removeChild(node.firstChild);
+  function announce(text) {
+    // emptied first, so that the same words twice are still read twice
+    $live.textContent = "";
+    setTimeout(function () { $live.textContent = text; }, 60);
+  }
+
+  function toParent(message) {
+    if (framed) window.parent.postMessage(message, "*"); // nothing of the conversation: only what happened
+  }
+
+  // ------------------------------------------------------------------ scrolling
+  function nearBottom() {
+    return $messages.scrollHeight - $messages.scrollTop - $messages.clientHeight < 48;
   }
 
   function scrollDown() {
     $messages.scrollTop = $messages.scrollHeight;
   }
 
-  function pad(n) {
-    return (n < 10 ? "0" : "") + n;
+  /* show a new message: from its start when what follows it is taller than the view, else down to the end */
+  function reveal(node) {
+    if (!node) return scrollDown();
+    var top = Math.max(0, node.offsetTop - 8);
+    if ($messages.scrollHeight - top > $messages.clientHeight) $messages.scrollTop = top;
+    else scrollDown();
+    hideJump();
   }
 
-  function timeLabel(ts) {
-    var d = new Date(ts * 1000);
-    var now = new Date();
-    var hm = pad(d.getHours()) + ":" + pad(d.getMinutes());
-    if (d.toDateString() === now.toDateString()) return hm;
-    return (d.getMonth() + 1) + "月" + d.getDate() + "日 " + hm;
+  function showJump(node) {
+    if (!state.jumpTo) state.jumpTo = node;
+    $jump.hidden = false;
   }
 
-  function maybeTime(ts) {
-    if (!ts) ts = Date.now() / 1000;
-    if (!state.lastTs || ts - state.lastTs > TIME_GAP) $messages.appendChild(el("div", "time", timeLabel(ts)));
-    state.lastTs = Math.max(state.lastTs, ts);
+  function hideJump() {
+    state.jumpTo = null;
+    $jump.hidden = true;
   }
 
-  function norm(text) {
-    return String(text || "").replace(/\s+/g, " ").trim();
+  $jump.addEventListener("click", function () {
+    var target = state.jumpTo;
+    reveal(target);
+    var heading = target && target.querySelector("h2");
+    if (heading) heading.focus({ preventScroll: true });
+  });
+
+  $messages.addEventListener("scroll", function () {
+    state.pinned = nearBottom();
+    if (state.jumpTo && state.jumpTo.offsetTop < $messages.scrollTop + $messages.clientHeight - 40) hideJump();
+  }, { passive: true });
+
+  // the view shrinks (keyboard opening, textarea growing): keep the newest lines in sight if they were
+  if (window.ResizeObserver) {
+    new ResizeObserver(function () { if (state.pinned) scrollDown(); }).observe($messages);
   }
 
-  // ------------------------------------------------------------------ rendering
-  function addSys(text, isError) {
-    var row = el("div", "sys" + (isError ? " error" : ""));
-    row.setAttribute("role", isError ? "alert" : "status");
-    row.appendChild(el("span", null, text));
-    $messages.appendChild(row);
-    scrollDown();
-    return row;
+  // ------------------------------------------------------------------ messages (widget-messages.js)
+  var M = window.HeguiMessages({ state: state, log: $log, scroller: $messages, announce: announce,
+    nearBottom: nearBottom, scrollDown: scrollDown, send: function (text, display, opts) { send(text, display, opts); } });
+  var addSys = M.addSys;
+  var addUser = M.addUser;
+  var addBot = M.addBot;
+  var addMessage = M.addMessage;
+  var markAnswered = M.markAnswered;
+  var showTyping = M.showTyping;
+  var hideTyping = M.hideTyping;
+
+  /* after a keyboard tap, focus goes where the conversation continues: the new answer's first reply, or the input */
+  function focusAfter(entries) {
+    for (var i = 0; i < entries.length; i++) {
+      if (entries[i].replies) {
+        entries[i].replies.querySelector("button").focus({ preventScroll: true });
+        return;
+      }
+    }
+    $input.focus({ preventScroll: true });
   }
 
-  function row(role, label) {
-    var r = el("div", "msg " + role);
-    var avatar = el("div", "avatar", role === "user" ? "我" : role === "agent" ? "客服" : "合");
-    avatar.setAttribute("aria-hidden", "true");
-    var body = el("div", "body");
-    if (label) body.appendChild(el("div", "who", label));
-    r.appendChild(avatar);
-    r.appendChild(body);
-    return { row: r, body: body };
+  function newArrivals(entries, fromPoll) {
+    var shown = entries.filter(function (e) { return e && e.role !== "user"; });
+    if (!shown.length) return;
+    announce(shown.map(function (e) { return e.summary; }).reduce(sentence));
+    if (fromPoll) {
+      toParent({ type: "hegui:message", count: shown.length });
+      if (document.hidden) {
+        state.unseen += shown.length;
+        document.title = "（" + state.unseen + "条新消息）" + defaultTitle;
+      }
+    }
   }
 
-  function addUser(text, ts) {
-    maybeTime(ts);
-    var r = row("user");
-    r.body.appendChild(el("div", "bubble", text));
-    $messages.appendChild(r.row);
-    scrollDown();
+  // ------------------------------------------------------------------ status, forms
+  function statusText() {
+    if (state.status === "taken") return "人工客服" + (state.agent ? " " + state.agent + " " : "") + "正在为您服务";
+    if (state.status === "queued" && state.onDuty === false) return "现在没有工作人员在线，您可以留言，工作人员上班后回电";
+    if (state.status === "queued") return "已为您转接人工客服，请稍候，工作人员会在这里回复您";
+    return "";
+  }
+
+  function lastQuestion() {
+    for (var i = state.entries.length - 1; i >= 0; i--) {
+      var e = state.entries[i];
+      if (e.role === "user" && !/^(转人工|人工|找人工)/.test(e.text) && e.text.indexOf("已选择") === -1) return e.text;
+    }
+    return "";
+  }
+
+  function formRow(form) {
+    var r = el("div", "form-row");
+    r.appendChild(form);
+    var stick = nearBottom();
+    $log.appendChild(r);
+    if (stick) reveal(r);
     return r;
   }
 
-  function citationNode(c) {
-    var box = el("div", "citation");
-    var ref = el("div", "citation-ref", "《" + (c.law || "") + "》" + (c.article || ""));
-    if (c.version) ref.appendChild(el("span", "citation-version", "（" + c.version + "版）"));
-    box.appendChild(ref);
-    if (c.quote) box.appendChild(el("blockquote", "citation-quote", c.quote));
-    return box;
-  }
-
-  function addBot(msg) {
-    var custom = (msg && typeof msg.custom === "object" && msg.custom) || {};
-    var data = (typeof custom.data === "object" && custom.data) || {};
-    var text = typeof msg.text === "string" ? msg.text : "";
-    if (msg.source === "system" || (data.system && custom.topic === "handoff")) {
-      maybeTime(msg.timestamp);
-      return addSys(text);
+  var formApi = {
+    request: function (method, url, body) { return request(method, url, body); },
+    done: function (form, text) {
+      var r = form.parentNode;
+      var focused = form.contains(document.activeElement);
+      var note = el("div", "sys");
+      note.appendChild(el("span", null, text));
+      if (r && r.parentNode) r.parentNode.replaceChild(note, r);
+      else $log.appendChild(note);
+      announce(text);
+      if (focused) $input.focus({ preventScroll: true });
+      if (form === (state.rating && state.rating.form)) state.rating.sent = true;
+      if (form === (state.leave && state.leave.form)) state.leave.sent = true;
     }
-    maybeTime(msg.timestamp);
-    var agent = msg.role === "agent";
-    var r = row(agent ? "agent" : "bot", agent ? "人工客服" + (msg.agent ? " · " + msg.agent : "") : null);
-    var bubble = el("div", "bubble");
-    var title = typeof custom.title === "string" ? custom.title : "";
-    var head = "【" + title + "】";
-    if (title && text.indexOf(head) === 0) {
-      bubble.appendChild(el("div", "card-title", title));
-      text = text.slice(head.length).replace(/^\n/, "");
+  };
+
+  function untouched(f) {
+    return f && !f.sent && !f.form.contains(document.activeElement);
+  }
+
+  function removeForm(key) {
+    var f = state[key];
+    if (f && f.row.parentNode) f.row.parentNode.removeChild(f.row);
+    state[key] = null;
+  }
+
+  function applyFacts(d) {
+    state.onDuty = d.on_duty === undefined ? state.onDuty : d.on_duty;
+    // an agent writing a reply
+    if (state.status === "taken" && d.agent_typing) showTyping(String(d.agent_typing));
+    else if (state.typingBy) hideTyping();
+    // a rating after the human session
+    if (d.rating_due === true && state.status === "bot" && !state.rating) {
+      var rf = F.rating(formApi);
+      state.rating = { form: rf, row: formRow(rf) };
+      announce("人工服务已结束，请为本次服务评价");
+    } else if (d.rating_due === false && untouched(state.rating)) {
+      removeForm("rating");
     }
-    bubble.appendChild(el("div", "card-text", text));
-    var citations = Array.isArray(custom.citations) ? custom.citations : [];
-    if (citations.length) {
-      var details = el("details", "basis");
-      details.appendChild(el("summary", null, "法律依据原文（" + citations.length + "条）"));
-      citations.forEach(function (c) {
-        if (c && typeof c === "object") details.appendChild(citationNode(c));
-      });
-      bubble.appendChild(details);
+    // nobody on duty while waiting for a human: leave a message
+    if (d.left_message && !state.leftShown && !(state.leave && state.leave.sent)) {
+      state.leftShown = true;
+      if (untouched(state.leave)) removeForm("leave");
+      addSys("您已留言（" + d.left_message.phone + "），工作人员上班后会联系您。");
+    } else if (state.status === "queued" && state.onDuty === false && !d.left_message && !state.leave) {
+      var lf = F.leaveMessage(formApi, lastQuestion());
+      state.leave = { form: lf, row: formRow(lf) };
+      announce("现在没有工作人员在线，可以留下电话和问题");
+    } else if ((state.status !== "queued" || state.onDuty) && untouched(state.leave)) {
+      removeForm("leave");
     }
-    r.body.appendChild(bubble);
-    $messages.appendChild(r.row);
-    scrollDown();
-    return r;
-  }
-
-  function addMessage(msg) {
-    if (msg.role === "user") return addUser(msg.text, msg.timestamp);
-    return addBot(msg);
-  }
-
-  function setChips(buttons) {
-    clear($chips);
-    (buttons || []).forEach(function (b) {
-      if (!b || typeof b.title !== "string" || typeof b.payload !== "string") return;
-      var chip = el("button", "chip", b.title);
-      chip.type = "button";
-      chip.title = b.title;
-      chip.addEventListener("click", function () {
-        send(b.payload, b.title);
-      });
-      $chips.appendChild(chip);
-    });
-  }
-
-  function showTyping() {
-    hideTyping();
-    var r = row("bot");
-    r.row.classList.add("typing");
-    r.row.setAttribute("aria-label", "合规通正在输入");
-    var bubble = el("div", "bubble");
-    for (var i = 0; i < 3; i++) bubble.appendChild(el("span", "dot"));
-    r.body.appendChild(bubble);
-    $messages.appendChild(r.row);
-    state.typing = r.row;
-    scrollDown();
-  }
-
-  function hideTyping() {
-    if (state.typing && state.typing.parentNode) state.typing.parentNode.removeChild(state.typing);
-    state.typing = null;
   }
 
   function setStatus(status) {
     state.status = status || "bot";
-    var text = STATUS_TEXT[state.status];
-    if (text) {
-      $handoff.textContent = text;
-      $handoff.hidden = false;
-    } else {
-      $handoff.hidden = true;
-      $handoff.textContent = "";
-    }
-    if ($status) $status.textContent = state.status === "taken" ? "人工客服服务中" : defaultStatus;
+    var text = statusText();
+    $handoff.textContent = text;
+    $handoff.hidden = !text;
+    if ($status && state.failures < 3) $status.textContent = state.status === "taken" ? "人工客服服务中" : defaultStatus;
   }
 
   function welcome() {
-    addBot({
+    var entry = addBot({
       role: "bot",
-      text: "您好！我是合规通，为个体户和中小企业提供经营合规与涉诉事务指引。请直接描述您的问题，或点下面的常见问题。\n（指引仅供参考，不构成法律意见。）"
+      text: "您好！我是合规通，为个体户和中小企业提供经营合规与涉诉事务指引。请直接描述您的问题，或点下面的常见问题。\n（指引仅供参考，不构成法律意见。）",
+      buttons: SUGGESTIONS.map(function (s) { return { title: s, payload: s }; })
     });
-    setChips(SUGGESTIONS.map(function (s) { return { title: s, payload: s }; }));
+    reveal(entry.row);
   }
 
   // ------------------------------------------------------------------ network
@@ -262,17 +309,20 @@
     return (res.data && res.data.error) || "请求没有成功（" + res.status + "），请稍后再试。";
   }
 
-  function send(text, display) {
+  function send(text, display, opts) {
     text = String(text || "").trim();
     if (!text || state.busy || !state.sender) return;
     display = display || text;
+    opts = opts || {};
     state.busy = true;
     state.gen += 1;
     $send.disabled = true;
-    setChips([]);
+    markAnswered(display);
     var mine = addUser(display);
     state.pending.push({ user: true, text: norm(display) });
-    showTyping();
+    showTyping("");
+    scrollDown();
+    state.pinned = true;
     request("POST", "/api/messages", { sender: state.sender, message: text, channel: "widget" })
       .then(function (res) {
         hideTyping();
@@ -280,17 +330,18 @@
           failed(mine, text, display, errorText(res));
           return;
         }
-        var buttons = [];
+        var added = [];
         res.data.forEach(function (m) {
           if (!m || typeof m !== "object") return;
           m.role = "bot";
-          addBot(m);
+          added.push(addBot(m));
           state.pending.push({ user: false, text: norm(m.text) });
-          buttons = Array.isArray(m.buttons) ? m.buttons : [];
           var c = m.custom || {};
           if (c.topic === "handoff" && state.status === "bot") setStatus("queued");
         });
-        setChips(buttons);
+        reveal(added.length ? added[0].row : null);
+        newArrivals(added, false);
+        if (opts.keyboard) focusAfter(added);
       }, function () {
         hideTyping();
         failed(mine, text, display, errorText(null));
@@ -312,12 +363,15 @@
       if (state.busy) return;
       if (mine.row.parentNode) mine.row.parentNode.removeChild(mine.row);
       if (note.parentNode) note.parentNode.removeChild(note);
+      state.entries = state.entries.filter(function (e) { return e !== mine; });
       send(text, display);
     });
     mine.body.appendChild(retry);
+    scrollDown();
   }
 
   function takeNew(messages) {
+    var added = [];
     messages.forEach(function (m) {
       if (!m || typeof m !== "object") return;
       var user = m.role === "user";
@@ -329,9 +383,10 @@
           return; // already on screen from the POST answer
         }
       }
-      addMessage(m);
-      if (!user) setChips(m.buttons);
+      if (m.role === "agent") hideTyping();
+      added.push(addMessage(m));
     });
+    return added;
   }
 
   function historyUrl() {
@@ -343,7 +398,7 @@
 
   function poll() {
     state.timer = null;
-    if (state.busy || document.hidden || !state.sender) { schedule(); return; }
+    if (state.busy || !state.sender) { schedule(); return; }
     var gen = state.gen;
     request("GET", historyUrl()).then(function (res) {
       if (gen !== state.gen || state.busy) return; // a message was sent meanwhile: its answer is on screen
@@ -351,11 +406,19 @@
       if (!res.ok || !res.data) { offline(); return; }
       online();
       var d = res.data;
-      takeNew(Array.isArray(d.messages) ? d.messages : []);
+      var stick = nearBottom();
+      var added = takeNew(Array.isArray(d.messages) ? d.messages : []);
       if (d.paused !== null && d.paused !== undefined) state.pending = []; // the tracker was read: all seen
       if (typeof d.last_timestamp === "number") state.cursor = d.last_timestamp;
       if (typeof d.mark === "number") state.mark = d.mark;
       setStatus(d.status);
+      applyFacts(d);
+      var first = added.filter(function (e) { return e; })[0];
+      if (first) {
+        if (stick) reveal(first.row);
+        else showJump(first.row);
+        newArrivals(added, true);
+      }
     }, offline).then(function () { schedule(); });
   }
 
@@ -365,15 +428,44 @@
   }
 
   function online() {
-    if (state.failures >= 3 && $status) $status.textContent = state.status === "taken" ? "人工客服服务中" : defaultStatus;
+    var was = state.failures >= 3;
     state.failures = 0;
+    if (was) setStatus(state.status);
   }
 
   function schedule(delay) {
     if (state.timer) clearTimeout(state.timer);
     if (delay === undefined) delay = state.status === "bot" ? POLL_SLOW : POLL_FAST;
+    if (document.hidden && !framed) delay = Math.max(delay, POLL_SLOW); // a background tab: slower, not never
     if (state.failures >= 3) delay = Math.max(delay, POLL_SLOW);
     state.timer = setTimeout(poll, delay);
+  }
+
+  function resetView() {
+    clear($log);
+    hideTyping();
+    hideJump();
+    state.lastTs = 0;
+    state.pending = [];
+    state.entries = [];
+    state.rating = null;
+    state.leave = null;
+    state.leftShown = false;
+    state.agent = "";
+  }
+
+  function render(d) {
+    resetView();
+    var messages = Array.isArray(d.messages) ? d.messages : [];
+    if (d.truncated) addSys("仅显示最近的对话");
+    messages.forEach(function (m) { if (m && typeof m === "object") addMessage(m); });
+    state.cursor = typeof d.last_timestamp === "number" ? d.last_timestamp : 0;
+    state.mark = typeof d.mark === "number" ? d.mark : null;
+    setStatus(d.status);
+    if (!messages.length) welcome();
+    else reveal(state.entries.length ? state.entries[state.entries.length - 1].row : null);
+    applyFacts(d);
+    state.pinned = nearBottom();
   }
 
   function start() {
@@ -386,27 +478,54 @@
       return request("GET", "/api/history");
     }).then(function (res) {
       if (!res.ok || !res.data) throw res;
-      var d = res.data;
-      clear($messages);
-      state.lastTs = 0;
-      state.pending = [];
-      var messages = Array.isArray(d.messages) ? d.messages : [];
-      if (d.truncated) addSys("仅显示最近的对话");
-      messages.forEach(addMessage);
-      var last = messages[messages.length - 1];
-      if (!messages.length) welcome();
-      else setChips(last.role !== "user" ? last.buttons : []);
-      state.cursor = typeof d.last_timestamp === "number" ? d.last_timestamp : 0;
-      state.mark = typeof d.mark === "number" ? d.mark : null;
-      setStatus(d.status);
+      render(res.data);
       $input.disabled = false;
+      toParent({ type: "hegui:ready" });
       schedule();
     }).catch(function (res) {
-      var retry = addSys(errorText(res && res.status ? res : null) + " 点此重试。", true);
-      retry.style.cursor = "pointer";
+      var note = addSys(errorText(res && res.status ? res : null), true);
+      var retry = el("button", "retry inline", "点此重试");
+      retry.type = "button";
       retry.addEventListener("click", function () {
-        if (retry.parentNode) retry.parentNode.removeChild(retry);
+        if (note.parentNode) note.parentNode.removeChild(note);
         start();
+      });
+      note.appendChild(retry);
+    });
+  }
+
+  // ------------------------------------------------------------------ new conversation
+  function closeConfirm(focusBack) {
+    $confirm.hidden = true;
+    if (focusBack) $new.focus();
+  }
+
+  if ($new) {
+    var confirmText = document.getElementById("new-confirm-text");
+    $new.addEventListener("click", function () {
+      confirmText.textContent = state.status === "bot"
+        ? "开始新对话？当前对话将不再显示在这里（记录仍会保留）。"
+        : "您正在等待或联系人工客服。开始新对话后，这里将看不到客服对当前对话的回复。确定开始新对话吗？";
+      $confirm.hidden = false;
+      document.getElementById("new-yes").focus();
+    });
+    document.getElementById("new-no").addEventListener("click", function () { closeConfirm(true); });
+    document.getElementById("new-yes").addEventListener("click", function () {
+      if (state.busy) return;
+      closeConfirm(false);
+      state.gen += 1;
+      request("POST", "/api/session/new", {}).then(function (res) {
+        if (!res.ok || !res.data || !res.data.sender_id) throw res;
+        state.sender = res.data.sender_id;
+        state.token = res.data.token;
+        saveToken(state.token);
+        render({ messages: [], status: "bot", last_timestamp: 0, mark: 0 });
+        announce("已开始新对话");
+        $input.focus({ preventScroll: true });
+        schedule();
+      }).catch(function (res) {
+        addSys(errorText(res && res.status ? res : null), true);
+        scrollDown();
       });
     });
   }
@@ -414,7 +533,7 @@
   // ------------------------------------------------------------------ input
   function autosize() {
     $input.style.height = "auto";
-    $input.style.height = Math.min($input.scrollHeight, 120) + "px";
+    $input.style.height = Math.min(Math.max($input.scrollHeight, 40), 120) + "px";
     $send.disabled = state.busy || !$input.value.trim();
   }
 
@@ -435,17 +554,35 @@
     }
   });
   document.addEventListener("visibilitychange", function () {
-    if (!document.hidden && state.sender) schedule(0);
+    if (document.hidden || !state.sender) return;
+    state.unseen = 0;
+    document.title = defaultTitle;
+    schedule(0);
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Escape" || e.isComposing) return;
+    if ($confirm && !$confirm.hidden) {
+      closeConfirm(true);
+      return;
+    }
+    if (framed) toParent({ type: "hegui:close" }); // embed.js closes the panel and takes focus back
   });
   if ($close) {
-    $close.addEventListener("click", function () {
-      if (window.parent !== window) window.parent.postMessage({ type: "hegui:close" }, "*");
-    });
+    $close.addEventListener("click", function () { toParent({ type: "hegui:close" }); });
   }
+  // embed.js opened the panel: focus comes into it (the input, except on touch screens where that would raise
+  // the keyboard over the conversation: there the conversation itself)
+  window.addEventListener("message", function (e) {
+    if (!framed || e.source !== window.parent || !e.data || e.data.type !== "hegui:open") return;
+    var touch = window.matchMedia && window.matchMedia("(pointer: coarse)").matches;
+    if (touch || $input.disabled) $messages.focus({ preventScroll: true });
+    else $input.focus({ preventScroll: true });
+  });
   if (window.history && window.location.search.indexOf("t=") !== -1) {
     // an invalid link's token has no use on screen
     window.history.replaceState(null, "", window.location.pathname + (embedded ? "?embed=1" : ""));
   }
 
+  autosize();
   start();
 })();
