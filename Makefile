@@ -12,7 +12,8 @@ export RASA_TELEMETRY_ENABLED := false
 export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
 export TRACKER_SQLITE_PATH ?= $(CURDIR)/var/tracker.db
 
-.PHONY: help install kb nlu model run prod test lint validate unit e2e reliability browser-deps rasa-validate rasa-test bench clean
+.PHONY: help install kb nlu model run prod test lint validate unit e2e reliability browser-deps rasa-validate rasa-test bench clean \
+        container-deps container-base container-images containers
 
 help:
 	@echo "make run    install, load the knowledge base, train if stale, start everything (Ctrl-C stops)"
@@ -109,3 +110,10 @@ bench: install model
 
 clean:
 	rm -rf models results var .pytest_cache
+
+# ---------------------------------------------------------------- containers (README "Containers")
+# Debian's podman + runc; debootstrap makes the base image from Debian's packages where no registry can be pulled.
+container-deps:
+	@command -v podman >/dev/null && command -v runc >/dev/null && command -v debootstrap >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc debootstrap)
+
