@@ -102,7 +102,8 @@ rasa-test: model
 	$(PY) -m bench.report_nlu results/nlu
 	$(RASA) test core --model models --stories tests/stories --out results/core --fail-on-prediction-errors
 
-test: lint validate rasa-validate unit model rasa-test e2e reliability
+# containers last: the compose topology in podman containers (README "Containers", about 25 minutes from nothing)
+test: lint validate rasa-validate unit model rasa-test e2e reliability containers
 	@echo "make test: all checks passed"
 
 bench: install model

@@ -46,14 +46,18 @@ def load_with_fault(url: str, conversations: int, turns: int, prefix: str, share
 
 def assert_nothing_lost(result: LoadResult, stored: StoredTexts, conversations: int, turns: int, prefix: str,
                         answered: bool = True) -> None:
-    assert [t for t in result.turns if t.status != 200] == []
+    # (plain asserts here are not rewritten by pytest: say what failed)
+    failed = [(t.sender, t.index, t.status, round(t.latency, 1)) for t in result.turns if t.status != 200]
+    assert not failed, f"{len(failed)} turns failed (sender, turn, status, seconds): {failed[:10]}"
     if answered:
-        assert all(t.answered for t in result.turns)
+        unanswered = [(t.sender, t.index) for t in result.turns if not t.answered]
+        assert not unanswered, f"{len(unanswered)} turns without an answer: {unanswered[:10]}"
     for c in range(conversations):
         sender = f"{prefix}-{c}"
         sent = [t.text for t in sorted((t for t in result.turns if t.sender == sender), key=lambda t: t.index)
                 if t.status == 200]
-        assert stored(sender) == sent, sender
+        stored_texts = stored(sender)
+        assert stored_texts == sent, f"{sender}: stored {len(stored_texts)} turns, acknowledged {len(sent)}"
         assert sent == script(c, turns), f"{sender}: not every turn was acknowledged"
 
 
