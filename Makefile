@@ -13,7 +13,7 @@ export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
 export TRACKER_SQLITE_PATH ?= $(CURDIR)/var/tracker.db
 
 .PHONY: help install kb nlu model run prod test lint validate unit e2e reliability browser-deps rasa-validate rasa-test bench clean \
-        container-deps container-base container-images containers
+        container-deps container-base container-images containers containers-clean
 
 help:
 	@echo "make run    install, load the knowledge base, train if stale, start everything (Ctrl-C stops)"
@@ -144,4 +144,10 @@ container-images: container-base
 # the reliability checks through the published port and removes its containers and volumes (README "Containers")
 containers: install container-images
 	$(PY) -m pytest -q -p no:cacheprovider -m containers tests/containers; s=$$?; [ $$s -eq 0 ] || { [ $$s -eq 5 ] && echo "pytest collected no tests"; exit 1; }
+
+# the images are kept as a build cache (about 4 GB); this removes them and the local base images
+containers-clean:
+	-podman rmi -f hegui-web:latest hegui-rasa:latest hegui-actions:latest hegui-postgres:15 hegui-redis:7 \
+	  localhost/python:3.10-slim localhost/debian:bookworm-slim
+	rm -rf var/containers
 
