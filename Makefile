@@ -12,7 +12,8 @@ export RASA_TELEMETRY_ENABLED := false
 export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
 export TRACKER_SQLITE_PATH ?= $(CURDIR)/var/tracker.db
 
-.PHONY: help install kb nlu model run prod test lint validate unit e2e reliability browser-deps rasa-validate rasa-test bench eval clean
+.PHONY: help install kb nlu model run prod test lint validate unit e2e reliability browser-deps rasa-validate rasa-test bench eval clean \
+        container-deps container-base container-images containers containers-clean
 
 help:
 	@echo "make run    install, load the knowledge base, train if stale, start everything (Ctrl-C stops)"
@@ -90,7 +91,7 @@ rasa-validate: install nlu
 	$(RASA) data validate --config config.yml --domain bot/domain --data data --fail-on-warnings
 
 unit: install nlu
-	$(PY) -m pytest -q -m "not e2e and not browser and not production"; s=$$?; [ $$s -eq 0 ] || { [ $$s -eq 5 ] && echo "pytest collected no tests"; exit 1; }
+	$(PY) -m pytest -q -m "not e2e and not browser and not production and not containers"; s=$$?; [ $$s -eq 0 ] || { [ $$s -eq 5 ] && echo "pytest collected no tests"; exit 1; }
 
 e2e: install model browser-deps
 	$(PY) -m pytest -q -m "e2e or browser or (production and not reliability)"; s=$$?; [ $$s -eq 0 ] || { [ $$s -eq 5 ] && echo "pytest collected no tests"; exit 1; }
@@ -103,7 +104,8 @@ rasa-test: model
 	$(PY) -m bench.report_nlu results/nlu
 	$(RASA) test core --model models --stories tests/stories --out results/core --fail-on-prediction-errors
 
-test: lint validate rasa-validate unit model rasa-test e2e reliability
+# containers last: the compose topology in podman containers (README "Containers", about 25 minutes from nothing)
+test: lint validate rasa-validate unit model rasa-test e2e reliability containers
 	@echo "make test: all checks passed"
 
 bench: install model
@@ -117,3 +119,43 @@ eval: install model
 
 clean:
 	rm -rf models results var .pytest_cache
+
+# ---------------------------------------------------------------- containers (README "Containers")
+# Debian's podman + runc; debootstrap makes the base image from Debian's packages where no registry can be pulled.
+container-deps:
+	@command -v podman >/dev/null && command -v runc >/dev/null && command -v debootstrap >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman runc debootstrap)
+
+# podman as it works here (cgroupfs, runc); the images' base: REGISTRY=localhost are the stand-ins made from
+# Debian's packages (deploy/containers/build-bases, made once, kept); CONTAINER_REGISTRY=docker.io/library
+# builds FROM the registry's python:3.10-slim and debian:bookworm-slim instead.
+export CONTAINERS_CONF ?= $(CURDIR)/deploy/containers/containers.conf
+CONTAINER_REGISTRY ?= localhost
+# pip inside the build trusts what the host trusts (a TLS-inspecting proxy's CA), lent as a build secret
+PIP_CA ?= /etc/ssl/certs/ca-certificates.crt
+IMAGE_BUILD = podman build --quiet --format docker --network host --build-arg REGISTRY=$(CONTAINER_REGISTRY) \
+  $(if $(wildcard $(PIP_CA)),--secret id=pip-ca$(comma)src=$(PIP_CA))
+comma := ,
+
+container-base: container-deps
+	@[ "$(CONTAINER_REGISTRY)" != localhost ] || deploy/containers/build-bases
+
+# the image names docker-compose.yml and deploy/k8s/hegui.yaml use; podman's layer cache makes a rebuild of an
+# unchanged tree take seconds
+container-images: container-base
+	$(IMAGE_BUILD) -f deploy/containers/postgres.Dockerfile -t hegui-postgres:15 .
+	$(IMAGE_BUILD) -f deploy/containers/redis.Dockerfile -t hegui-redis:7 .
+	for role in actions rasa web; do \
+	  $(IMAGE_BUILD) -f deploy/containers/hegui.Dockerfile --target $$role -t hegui-$$role:latest . || exit 1; done
+
+# builds the images, starts docker-compose.yml with podman (host network, free ports), waits for health, runs
+# the reliability checks through the published port and removes its containers and volumes (README "Containers")
+containers: install container-images
+	$(PY) -m pytest -q -p no:cacheprovider -m containers tests/containers; s=$$?; [ $$s -eq 0 ] || { [ $$s -eq 5 ] && echo "pytest collected no tests"; exit 1; }
+
+# the images are kept as a build cache (about 4 GB); this removes them and the local base images
+containers-clean:
+	-podman rmi -f hegui-web:latest hegui-rasa:latest hegui-actions:latest hegui-postgres:15 hegui-redis:7 \
+	  localhost/python:3.10-slim localhost/debian:bookworm-slim
+	rm -rf var/containers
+

@@ -63,9 +63,13 @@ class CardRestInput(InputChannel):
             if not isinstance(sender, str) or not sender or not isinstance(text, str):
                 return response.json({"error": "sender and message (strings) are required"}, status=400)
             metadata: dict[str, Any] | None = body.get("metadata") if isinstance(body.get("metadata"), dict) else None
+            # the front's id for the turn goes into the tracker: after a timeout the front finds the turn by it
+            # instead of sending it again (bot/web/rasa_client.py)
+            message_id = body.get("message_id") if isinstance(body.get("message_id"), str) else None
             collector = CardCollectingOutputChannel()
             try:
-                await on_new_message(UserMessage(text, collector, sender, input_channel="card", metadata=metadata))
+                await on_new_message(UserMessage(text, collector, sender, input_channel="card", metadata=metadata,
+                                                 message_id=message_id))
             except asyncio.CancelledError:
                 logger.error("card.message.timeout", sender=sender)
             except Exception:  # the front turns an empty answer into an apology
