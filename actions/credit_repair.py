@@ -74,7 +74,7 @@ class ActionCreditRepair(Action):
             chosen = procs[:2]
         else:
             hits = get_searcher().search(question, k=3, types=["credit_repair"]) if question else []
-            if hits and hits[0].score >= 0.6:
+            if hits and hits[0].classic >= 0.6:
                 chosen = [kb.records[hits[0].record_id]]
             else:
                 return Card(

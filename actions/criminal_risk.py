@@ -58,7 +58,7 @@ class ActionCriminalRisk(Action):
             chosen = [kb.records[i] for i in named[:2]]
         elif question:
             hits = get_searcher().search(question, k=3, types=["criminal_risk"])
-            if hits and hits[0].score >= 0.7:
+            if hits and hits[0].classic >= 0.7:
                 chosen = [kb.records[hits[0].record_id]]
         if not chosen and area:
             chosen = [r for r in risks if r.area == area][:2]

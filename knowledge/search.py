@@ -39,6 +39,7 @@ class Hit:
     matched: tuple[str, ...] = ()
     dense: float = 0.0  # cosine of the question with the record's best-matching text (0 without embeddings)
     lexical: float = 0.0  # the fused lexical score alone
+    classic: float = 0.0  # the ranking before embeddings (lexical + name boosts): what the old thresholds were set on
 
 
 def _weighted_fields(rec: Record) -> list[tuple[str, int]]:
@@ -149,17 +150,20 @@ class Searcher:
             floor, top = float(np.median(dense)), float(dense.max())
             scores = scores + DENSE_WEIGHT * np.clip((dense - floor) / max(top - floor, 1e-6), 0, 1)
         matched: dict[int, list[str]] = {}
+        boosts = np.zeros(len(self.index.ids))
         for i, names in enumerate(self.names):
             hits = [n for n in names if any(n in v for v in variants)]
             if hits:
                 matched[i] = hits
-                scores[i] += FUSION["phrase"] * min(1.0, max(len(h) for h in hits) / 4)
+                boosts[i] += FUSION["phrase"] * min(1.0, max(len(h) for h in hits) / 4)
         if boost_ids:
             position = {rid: i for i, rid in enumerate(self.index.ids)}
             for rid in boost_ids:
                 if rid in position:
-                    scores[position[rid]] += FUSION["entity"]
+                    boosts[position[rid]] += FUSION["entity"]
                     matched.setdefault(position[rid], []).append("entity")
+        scores = scores + boosts
+        classic = lexical + boosts
         order = np.argsort(-scores)
         out: list[Hit] = []
         for i in order:
@@ -173,7 +177,7 @@ class Searcher:
             if scores[i] <= 0:
                 break
             out.append(Hit(rec.id, rec.type, rec.title, round(float(scores[i]), 4), tuple(matched.get(i, ())),
-                           round(float(dense[i]), 4), round(float(lexical[i]), 4)))
+                           round(float(dense[i]), 4), round(float(lexical[i]), 4), round(float(classic[i]), 4)))
             if len(out) >= k:
                 break
         return out
@@ -228,9 +232,10 @@ def resolve(
         known = [i for i in hint_ids if i in searcher.kb.records and (not types or searcher.kb.records[i].type in types)]
         hits = [Hit(i, searcher.kb.records[i].type, searcher.kb.records[i].title, 1.0, ("entity",)) for i in known]
         return Resolution(hits[0] if hits else None, tuple(hits[:3]), len(known) == 1)
-    if not hits or hits[0].score < MIN_SCORE:
+    # the thresholds were set on the scores before embeddings; the embeddings reorder, they do not make a record surer
+    if not hits or hits[0].classic < MIN_SCORE:
         return Resolution(None, tuple(hits[:3]), False)
     best = hits[0]
-    runner_up = hits[1].score if len(hits) > 1 else 0.0
-    confident = best.score - runner_up >= MARGIN or (bool(best.matched) and not (len(hits) > 1 and hits[1].matched))
+    runner_up = hits[1].classic if len(hits) > 1 else 0.0
+    confident = best.classic - runner_up >= MARGIN or (bool(best.matched) and not (len(hits) > 1 and hits[1].matched))
     return Resolution(best, tuple(hits[:3]), confident)

@@ -55,11 +55,12 @@ def test_an_out_of_scope_reading_of_the_nlu_declines_even_a_close_record():
 
 
 def test_two_close_records_of_one_area_are_offered_as_a_choice_but_not_records_of_two_areas():
+    unsure = AnswerModel(weights={"bias": -0.4}, answer_threshold=0.6, clarify_threshold=0.3)  # p = 0.40
     close = [hit("labour.a", 2.0, 0.9), hit("labour.b", 1.95, 0.9)]
-    d = decide("员工的事", close, [{"name": "ask_compliance", "confidence": 0.9}], model=CONFIDENT)
+    d = decide("员工的事", close, [{"name": "ask_compliance", "confidence": 0.9}], model=unsure)
     assert d.kind == "clarify" and [h.record_id for h in d.hits] == ["labour.a", "labour.b"]
     apart = [hit("labour.a", 2.0, 0.9), hit("market.b", 1.95, 0.9)]
-    d = decide("员工的事", apart, [{"name": "ask_compliance", "confidence": 0.9}], model=CONFIDENT)
+    d = decide("员工的事", apart, [{"name": "ask_compliance", "confidence": 0.9}], model=unsure)
     assert d.kind == "decline"
 
 
