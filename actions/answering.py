@@ -28,7 +28,8 @@ def area_of(record_id: str) -> str:
 def decide_question(tracker: Tracker, question: str, types: Sequence[str] | None = None,
                     hint_ids: Sequence[str] = ()) -> Decision:
     hits = get_searcher().search(question, k=6, types=types, boost_ids=hint_ids) if question else []
-    ranking = (tracker.latest_message or {}).get("intent_ranking") or []
+    latest = tracker.latest_message or {}
+    ranking = latest.get("intent_ranking") or ([latest["intent"]] if latest.get("intent") else [])
     return decide(question, hits, ranking, area_of=area_of)
 
 

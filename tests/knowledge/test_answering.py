@@ -75,3 +75,14 @@ def test_the_shipped_model_is_calibrated_and_sane():
     model = load_model()
     assert 0 < model.clarify_threshold <= model.answer_threshold < 1
     assert model.weights["p_out_of_scope"] < 0  # the more the NLU reads it as out of scope, the less we answer
+
+
+def test_a_record_every_signal_agrees_on_is_answered_even_below_the_threshold():
+    strict = AnswerModel(weights={"bias": -5.0}, answer_threshold=0.9, clarify_threshold=0.8)
+    hits = [hit("labour.a", 2.0, 0.93), hit("labour.b", 1.2, 0.90)]
+    sure = [{"name": "ask_compliance", "confidence": 0.95}]
+    assert decide("我的老板不给我交社保", hits, sure, model=strict).kind == "answer"
+    unsure = [{"name": "ask_compliance", "confidence": 0.6}, {"name": "out_of_scope", "confidence": 0.4}]
+    assert decide("我的老板不给我交社保", hits, unsure, model=strict).kind == "decline"
+    far = [hit("labour.a", 2.0, 0.90), hit("labour.b", 1.2, 0.88)]  # no text of the record says nearly this
+    assert decide("我的老板不给我交社保", far, sure, model=strict).kind == "decline"
