@@ -86,7 +86,8 @@ def render_relief(party: str | None, circumstances: list[str], asks_waiver: bool
         kb_ids=ids,
         citations=citations_for(ids) + citations_of_ids(RELIEF_PARAMETERS),
         buttons=_follow_ups(party),
-        data={"reliefs": result.reliefs, "party_type": party or "unknown", "waiver_excluded": result.waiver_excluded},
+        data={"reliefs": result.reliefs, "party_type": party or "unknown", "waiver_excluded": result.waiver_excluded,
+              "open_reliefs": [r.relief for r in result.open_grounds]},
     )
 
 

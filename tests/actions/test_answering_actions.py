@@ -15,7 +15,8 @@ TRACKERS = Path(__file__).with_name("trackers")
 
 def asking(text: str, intent: str, confidence: float = 0.9, entities: list | None = None) -> Tracker:
     state = copy.deepcopy(json.loads((TRACKERS / "s-criminal.json").read_text(encoding="utf-8")))
-    ranking = [{"name": intent, "confidence": confidence}, {"name": "ask_compliance", "confidence": 1 - confidence}]
+    other = "ask_exemption" if intent != "ask_exemption" else "ask_compliance"
+    ranking = [{"name": intent, "confidence": confidence}, {"name": other, "confidence": 1 - confidence}]
     state["latest_message"] = {"text": text, "intent": ranking[0], "intent_ranking": ranking,
                                "entities": entities or []}
     return Tracker.from_dict(state)
