@@ -86,9 +86,9 @@ async def api_rate(request: web.Request) -> web.Response:
     if sender is None:
         return error(401, "还没有会话：请先打开 /api/session")
     app = request.app
-    allowed, wait = app["ratelimit"].allow(sender)
-    if not allowed:
-        return error(429, "提交太频繁，请稍后再试", retry_after=round(wait, 1))
+    verdict = await app["ratelimit"].sender(sender)
+    if not verdict.allowed:
+        return error(429, "提交太频繁，请稍后再试", retry_after=round(verdict.retry_after, 1))
     try:
         agent = _agent_of(await app["rasa"].tracker(sender))
     except RASA_ERRORS:

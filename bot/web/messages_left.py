@@ -106,9 +106,9 @@ async def api_leave_message(request: web.Request) -> web.Response:
     sender = await widget_sender(request)
     if sender is None:
         return error(401, "还没有会话：请先打开 /api/session")
-    allowed, wait = app["ratelimit"].allow(sender)
-    if not allowed:
-        return error(429, "提交太频繁，请稍后再试", retry_after=round(wait, 1))
+    verdict = await app["ratelimit"].sender(sender)
+    if not verdict.allowed:
+        return error(429, "提交太频繁，请稍后再试", retry_after=round(verdict.retry_after, 1))
 
     def write(s):
         open_count = s.execute(select(func.count()).select_from(LeftMessage).where(
