@@ -41,6 +41,9 @@ from bot.web.db import (
     WechatSeen,
     utcnow,
 )
+from bot.web.feedback import SessionRating
+from bot.web.messages_left import LeftMessage
+from bot.web.presence import AgentTyping
 from bot.web.privacy import mask
 
 logger = structlog.get_logger()
@@ -54,6 +57,7 @@ class PurgeReport:
     turns: int = 0
     feedback: int = 0
     conversation_rows: int = 0
+    widget_rows: int = 0  # ratings, messages left (phone numbers), agent typing of the deleted conversations
     tracker_events: int = 0
     wechat_seen: int = 0
     handoffs: int = 0
@@ -137,6 +141,7 @@ def purge(settings: Settings, days: int | None = None, now: dt.datetime | None =
     with db.session() as s, s.begin():
         for batch in _chunks(stale):
             tables = ((Feedback, "feedback"), (TurnLog, "turns"), (Handoff, "handoffs"),
+                      (SessionRating, "widget_rows"), (LeftMessage, "widget_rows"), (AgentTyping, "widget_rows"),
                       (Conversation, "conversation_rows"))
             for model, attr in tables:  # feedback first: it refers to turns
                 query = s.query(model).filter(model.sender_id.in_(batch))

@@ -212,3 +212,20 @@ def test_purge_removes_handoffs_of_old_conversations_and_expired_log_in_bookkeep
         assert [h.sender_id for h in s.query(Handoff)] == ["recent-1"]
         assert [x.id for x in s.query(StaffSession)] == ["live"]
         assert [f.key for f in s.query(LoginFailure)] == ["now"]
+
+
+def test_a_deleted_conversation_takes_its_left_message_and_rating_with_it(stores):
+    from bot.web.feedback import SessionRating
+    from bot.web.messages_left import LeftMessage
+
+    db = Database(stores.database_url)
+    with db.session() as s, s.begin():
+        s.add(LeftMessage(sender_id="old-1", name="王", phone="13800000000", text="还在吗"))
+        s.add(LeftMessage(sender_id="recent-1", name="李", phone="13900000000", text="请回电"))
+        s.add(SessionRating(sender_id="old-1", agent="王芳", score=5, comment="", upto_turn=1))
+    report = retention.purge(stores, days=30, now=NOW)
+    with db.session() as s:
+        left = {m.sender_id for m in s.query(LeftMessage)}
+        rated = {r.sender_id for r in s.query(SessionRating)}
+    assert left == {"recent-1"} and rated == set()  # a phone number does not outlive its conversation
+    assert report.widget_rows == 2
