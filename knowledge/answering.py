@@ -148,12 +148,17 @@ def features(question: str, hits: Sequence[Hit], intent_ranking: Sequence[dict] 
 # next by a clear margin, and the question means nearly what one of the record's texts says (real questions
 # outside the knowledge base rarely come that close: their best cosine is ≈0.89, see eval/realq). The calibrated
 # model alone is tuned on citizens' complaints, which makes it decline clear business questions too.
+# Or the question names the record itself (its title or one of its names, "没有明码标价会被罚吗") and it leads.
 CORROBORATION = {"intent_confidence": 0.9, "margin": 0.5, "dense": 0.92}
+NAMED = {"intent_confidence": 0.9, "margin": 0.3}
 
 
 def corroborated(f: dict[str, float]) -> bool:
-    return (f["type_fits_intent"] == 1.0 and f["agree"] == 1.0 and f["p_out_of_scope"] < 0.1
-            and all(f[k] >= v for k, v in CORROBORATION.items()))
+    if not (f["type_fits_intent"] == 1.0 and f["agree"] == 1.0 and f["p_out_of_scope"] < 0.1):
+        return False
+    by_meaning = all(f[k] >= v for k, v in CORROBORATION.items())
+    by_name = f["named"] == 1.0 and all(f[k] >= v for k, v in NAMED.items())
+    return by_meaning or by_name
 
 
 def _compete(a: Hit, b: Hit, area_of) -> bool:

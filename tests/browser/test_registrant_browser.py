@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
-import hmac
 import json
 import os
 import socket
@@ -26,6 +24,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from bot.web.app import create_app
 from bot.web.config import Settings
+from bot.web.registrations import sign_request
 from knowledge.kb import KnowledgeBase
 from knowledge.onboarding import CHINA
 
@@ -130,8 +129,9 @@ def front(tmp_path):
 
 async def register(url: str, data: dict) -> dict:
     body = json.dumps(data, ensure_ascii=False).encode()
-    headers = {"Content-Type": "application/json", "X-Timestamp": str(int(time.time())),
-               "X-Signature": "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()}
+    timestamp = str(int(time.time()))
+    headers = {"Content-Type": "application/json", "X-Timestamp": timestamp,
+               "X-Signature": sign_request(SECRET, timestamp, body)}  # timestamp + "." + body, as the door checks
     async with aiohttp.ClientSession() as s, s.post(f"{url}/api/registrations", data=body, headers=headers) as r:
         assert r.status == 201, await r.text()
         return await r.json()

@@ -86,3 +86,13 @@ def test_a_record_every_signal_agrees_on_is_answered_even_below_the_threshold():
     assert decide("我的老板不给我交社保", hits, unsure, model=strict).kind == "decline"
     far = [hit("labour.a", 2.0, 0.90), hit("labour.b", 1.2, 0.88)]  # no text of the record says nearly this
     assert decide("我的老板不给我交社保", far, sure, model=strict).kind == "decline"
+
+
+def test_a_question_that_names_the_record_is_answered():
+    strict = AnswerModel(weights={"bias": -5.0}, answer_threshold=0.9, clarify_threshold=0.8)
+    named = Hit("market.price.no_price_tag", "compliance_item", "未明码标价", 2.0, ("明码标价",), 0.91, 1.0)
+    hits = [named, hit("market.price.other", 1.6, 0.92)]
+    sure = [{"name": "ask_compliance", "confidence": 0.95}]
+    assert decide("没有明码标价会被罚吗", hits, sure, model=strict).kind == "answer"
+    unnamed = Hit("market.price.no_price_tag", "compliance_item", "未明码标价", 2.0, (), 0.91, 1.0)
+    assert decide("价签的事", [unnamed, hits[1]], sure, model=strict).kind == "decline"

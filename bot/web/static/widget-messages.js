@@ -207,7 +207,9 @@
       maybeTime(msg.timestamp);
       if (isSystem(msg, custom)) {
         var sys = addSys(text);
-        return { role: "system", row: sys, summary: text };
+        var notice = { role: "system", row: sys, bubble: sys.firstChild, summary: text };
+        attachReplies(notice, msg.buttons); // e.g. the queue notice's 取消转人工
+        return notice;
       }
       var agent = msg.role === "agent";
       if (agent && msg.agent) state.agent = String(msg.agent);
