@@ -150,7 +150,7 @@ def features(question: str, hits: Sequence[Hit], intent_ranking: Sequence[dict] 
 # model alone is tuned on citizens' complaints, which makes it decline clear business questions too.
 # Or the question names the record itself (its title or one of its names, "没有明码标价会被罚吗") and it leads.
 CORROBORATION = {"intent_confidence": 0.9, "margin": 0.5, "dense": 0.92}
-NAMED = {"intent_confidence": 0.9, "margin": 0.3}
+NAMED = {"intent_confidence": 0.75, "margin": 0.3}
 
 
 def corroborated(f: dict[str, float]) -> bool:

@@ -82,7 +82,7 @@ def test_first_message_handoff_queue_takeover_reply_hand_back_and_the_bot_answer
 
     # the user sees the agent
     expect(user.locator(".msg.agent .bubble").last).to_have_text(REPLY, timeout=20000)
-    expect(user.locator("#handoff-bar")).to_contain_text("人工客服已接入")
+    expect(user.locator("#handoff-bar")).to_contain_text("正在为您服务")
 
     # hand back: the assistant answers the next question as it would in a fresh conversation
     agent.locator("#handback").click()

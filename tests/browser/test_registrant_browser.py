@@ -163,7 +163,9 @@ def test_the_registrant_opens_the_qr_link_and_reads_the_first_push(front):
         assert len(text.inner_text()) <= 600
         checklist = page.locator(".card-title", has_text="开业30天清单 · 餐饮")
         expect(checklist).to_have_count(1)
-        expect(page.locator(".chip")).to_have_text(["餐饮合规事项清单", "餐饮相关刑事风险", "年报怎么报"])
+        # each card keeps its own buttons under it (the widget attaches replies to their message)
+        expect(page.locator(".replies").first.locator(".chip")).to_have_text(["餐饮合规事项清单", "餐饮相关刑事风险",
+                                                                              "年报怎么报"])
         quotes = first.locator(".citation-quote")
         expect(quotes.first).to_be_hidden()  # the verbatim articles are one tap away
         html = page.content()
@@ -179,7 +181,7 @@ def test_the_registrant_opens_the_qr_link_and_reads_the_first_push(front):
             page.screenshot(path=str(Path(target) / "registrant.png"))
 
         # one tap: the payload goes into the conversation, the user sees the button's title
-        page.locator(".chip", has_text="年报怎么报").click()
+        page.locator(".replies").first.locator(".chip", has_text="年报怎么报").click()
         expect(page.locator(".msg.user .bubble").last).to_have_text("年报怎么报")
         expect(page.locator(".card-title").last).to_have_text("个体工商户年报")
         assert rasa.received == ['/ask_compliance{"kb_id": "guide.annual_report.individual_business"}']
